@@ -1,0 +1,52 @@
+# The assistant's everyday commands. `make help` lists them.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help setup train run serve chat test lint validate check clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $$(scripts/python310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<24.1"
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip check
+	touch $@
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(STAMP) ## create the Python 3.10 venv with the pinned requirements
+
+train: $(STAMP) ## train the model if it is missing or stale
+	$(PY) -m bot train
+
+run: $(STAMP) ## set up, train if needed, and run the assistant (REST on :5005)
+	$(PY) -m bot serve
+
+serve: $(STAMP) ## run the already trained model without retraining
+	$(PY) -m bot serve --no-train
+
+chat: $(STAMP) ## chat in the terminal with the running assistant
+	$(PY) -m bot chat
+
+test: $(DEV_STAMP) ## set up, train if needed, and run every test
+	$(PY) -m bot train
+	$(PY) -m pytest
+
+lint: $(DEV_STAMP) ## ruff on the Python code
+	$(PY) -m ruff check bot actions tests
+
+validate: $(STAMP) ## rasa data validate, warnings are errors
+	$(PY) -m rasa data validate --fail-on-warnings
+
+check: lint test ## what CI runs
+
+clean: ## remove the trained model and local data (not the venv)
+	rm -rf models results var .rasa

@@ -1,0 +1,1 @@
+"""The spine-clinic patient assistant: NLU components, channels, storage and settings."""

@@ -1,0 +1,1 @@
+"""Input channels: how patients reach the assistant."""

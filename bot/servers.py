@@ -1,0 +1,114 @@
+"""Start the action server and the Rasa server as child processes.
+
+Used by `python -m bot serve` and by the end-to-end tests, so both run the
+assistant exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.model import MODEL_PATH
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment both servers run with: settings plus quiet defaults."""
+    env = dict(os.environ)
+    env.setdefault("ASSISTANT_DB", str(get_settings().assistant_db))
+    env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{action_port}/webhook")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    env.update(extra or {})
+    Path(env["ASSISTANT_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def action_server_command(port: int) -> List[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
+def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
+    return [
+        sys.executable,
+        "-m",
+        "rasa",
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+        "--port",
+        str(port),
+        "--interface",
+        os.environ.get("RASA_INTERFACE", "127.0.0.1"),
+    ]
+
+
+def wait_for(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+    """Poll `url` until it answers 200, the process dies, or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with code {process.returncode} before {url} answered"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Servers:
+    """The two running servers; stop() ends both."""
+
+    rasa_port: int
+    action_port: int
+    env: Dict[str, str]
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def start_actions(self, **popen: object) -> None:
+        self.processes["actions"] = subprocess.Popen(
+            action_server_command(self.action_port),
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            **popen,  # type: ignore[call-overload]
+        )
+        wait_for(f"http://127.0.0.1:{self.action_port}/health", 120, self.processes["actions"])
+
+    def start_rasa(self, **popen: object) -> None:
+        self.processes["rasa"] = subprocess.Popen(
+            rasa_server_command(self.rasa_port),
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            **popen,  # type: ignore[call-overload]
+        )
+        wait_for(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/", 300, self.processes["rasa"])
+
+    def stop(self, name: Optional[str] = None) -> None:
+        for key in [name] if name else list(self.processes):
+            process = self.processes.pop(key, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

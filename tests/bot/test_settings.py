@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT, get_settings
+
+
+def test_defaults_are_embedded(monkeypatch):
+    monkeypatch.delenv("ASSISTANT_DB")
+    get_settings.cache_clear()
+    s = get_settings()
+    assert s.clinic_phone and s.clinic_name and s.clinic_hours and s.after_hours_phone
+    assert s.assistant_db == PROJECT_ROOT / "var" / "assistant.db"
+    assert s.rest_token is None
+
+
+def test_environment_overrides(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("CLINIC_PHONE", "(555) 555-0123")
+    monkeypatch.setenv("ASSISTANT_DB", str(tmp_path / "x.db"))
+    monkeypatch.setenv("FEVER_THRESHOLD", "100.4 F")
+    get_settings.cache_clear()
+    s = get_settings()
+    assert s.response_values()["clinic_phone"] == "(555) 555-0123"
+    assert s.response_values()["fever_threshold"] == "100.4 F"
+    assert s.assistant_db == tmp_path / "x.db"
+
+
+def test_blank_values_fall_back_to_defaults(monkeypatch):
+    monkeypatch.setenv("CLINIC_NAME", "   ")
+    get_settings.cache_clear()
+    assert get_settings().clinic_name.strip()
