@@ -13,6 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.settings import PROJECT_ROOT, get_settings
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Rasa's structlog prints parsed messages at DEBUG unless configured: keep it at WARNING."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own empty SQLite file and default clinic settings."""

@@ -33,6 +33,7 @@ FOREIGN_WORDS = frozenset(
     après suis être
     não nao eu meu minha você voce obrigado obrigada olá dor costas posso depois
     ich und der das nicht ist mein meine habe schmerzen rücken kann nach guten danke
+    wie lange dauert wann werde
     il di che non sono mio mia dolore schiena grazie ciao dopo
     tôi bị không có của và là đau lưng xin chào cảm ơn bác sĩ
     ako ang ng sa mga hindi po ko masakit likod salamat kumusta
