@@ -1,0 +1,157 @@
+"""The red-flag detector as a Rasa NLU graph component: the last word on warning signs.
+
+Two independent detectors, and either one firing escalates:
+- the trained intent classifier predicting `report_symptom`;
+- the deterministic lexicon (bot/nlu/red_flags.py), read in context.
+
+The classifier is overruled only by positive evidence: when every symptom the
+lexicon found in the message is negated, asked about, hypothetical, past,
+chronic or someone else's. A report sets the intent `report_symptom` and the
+entities `red_flag_tier` and `symptom`; a question about a warning sign sets
+`asked_tier` and `asked_symptom`, so the assistant can ask "Are you having
+this now?".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.red_flags import Detection, detector, fever_threshold_f
+from bot.settings import get_settings
+
+REPORT_INTENT = "report_symptom"
+FALLBACK_INTENT = "nlu_fallback"
+UNSPECIFIED = "unspecified"
+DEFAULT_TIER = "urgent"
+
+
+def decide(
+    detection: Detection,
+    classifier_intent: Optional[str],
+    classifier_confidence: float,
+    min_confidence: float,
+) -> Dict[str, Any]:
+    """Combine the two detectors. Returns the red flag (tier, symptoms, sources) or the
+    symptoms asked about; pure, so tests can drive it directly."""
+    classifier_fired = (
+        classifier_intent == REPORT_INTENT and classifier_confidence >= min_confidence
+    )
+    if detection.reports:
+        sources = ["lexicon"] + (["classifier"] if classifier_fired else [])
+        return {"tier": detection.tier, "symptoms": detection.symptoms, "sources": sources}
+    if classifier_fired and not detection.findings:
+        return {"tier": DEFAULT_TIER, "symptoms": [UNSPECIFIED], "sources": ["classifier"]}
+    if detection.asked:
+        return {
+            "asked_tier": detection.asked_tier,
+            "asked_symptoms": sorted({f.symptom for f in detection.asked}),
+            "overruled": classifier_fired,
+        }
+    return {"overruled": classifier_fired}
+
+
+def _classifier_top(message: Message) -> tuple:
+    for ranked in message.get(INTENT_RANKING_KEY) or []:
+        if ranked.get("name") != FALLBACK_INTENT:
+            return ranked.get("name"), float(ranked.get("confidence") or 0.0)
+    intent = message.get(INTENT) or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+@DefaultV1Recipe.register(
+    [
+        DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+        DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+    ],
+    is_trainable=False,
+)
+class RedFlagDetector(GraphComponent, EntityExtractorMixin):
+    """Recognises reports of warning signs; either detector firing makes it a report."""
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        return {"classifier_min_confidence": 0.5}
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self.min_confidence = float(config["classifier_min_confidence"])
+        self.threshold_f = fever_threshold_f(get_settings().fever_threshold)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> RedFlagDetector:
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            name, confidence = _classifier_top(message)
+            result = decide(
+                detector(self.threshold_f).detect(text), name, confidence, self.min_confidence
+            )
+            if "tier" in result:
+                self._mark_report(message, result)
+            elif result.get("overruled"):
+                self._drop_report_intent(message)
+            if "asked_tier" in result and "tier" not in result:
+                self._add_entities(
+                    message,
+                    [
+                        self._entity("asked_tier", result["asked_tier"], text),
+                        *(self._entity("asked_symptom", s, text) for s in result["asked_symptoms"]),
+                    ],
+                )
+        return messages
+
+    def _mark_report(self, message: Message, result: Dict[str, Any]) -> None:
+        text = message.get(TEXT) or ""
+        intent = {"name": REPORT_INTENT, "confidence": 1.0}
+        ranking = [
+            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != REPORT_INTENT
+        ]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        self._add_entities(
+            message,
+            [
+                self._entity("red_flag_tier", result["tier"], text),
+                *(self._entity("symptom", s, text) for s in result["symptoms"]),
+            ],
+        )
+
+    @staticmethod
+    def _drop_report_intent(message: Message) -> None:
+        """The classifier said report, the lexicon proved otherwise: take the next intent."""
+        ranking = [
+            r
+            for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get("name") not in (REPORT_INTENT, FALLBACK_INTENT)
+        ]
+        if ranking:
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    def _entity(self, entity: str, value: str, text: str) -> Dict[str, Any]:
+        return {
+            "entity": entity,
+            "value": value,
+            "start": 0,
+            "end": len(text),
+            "confidence_entity": 1.0,
+        }
+
+    def _add_entities(self, message: Message, entities: List[Dict[str, Any]]) -> None:
+        keep = [e for e in message.get(ENTITIES) or [] if e.get("extractor") != self.name]
+        message.set(ENTITIES, keep + self.add_extractor_name(entities), add_to_output=True)

@@ -1,0 +1,125 @@
+"""The deterministic red-flag detector against the red-flag test set, and its parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+
+from bot.nlu.red_flag_component import decide
+from bot.nlu.red_flags import Detection, Finding, detector, fever_threshold_f, normalise
+
+TEST_SET = Path(__file__).resolve().parents[2] / "data" / "red_flags.yml"
+RANK = {"emergency": 0, "urgent": 1, None: 9}
+MAX_FALSE_ALARMS = 0.05
+
+
+def cases() -> Dict[str, List[Dict[str, Any]]]:
+    return yaml.safe_load(TEST_SET.read_text())
+
+
+def test_set_is_large_and_covers_every_symptom_and_tier():
+    data = cases()
+    assert len(data["reports"]) >= 100 and len(data["lookalikes"]) >= 80
+    tiers = {r["tier"] for r in data["reports"]}
+    assert tiers == {"emergency", "urgent"}
+    symptoms = {r["symptom"] for r in data["reports"]}
+    assert symptoms >= set(detector().symptom_tier) - {"severe_leg_weakness"} | {"fever"}
+
+
+def test_every_report_is_caught_at_its_tier_or_higher(capsys):
+    data = cases()
+    missed = []
+    for case in data["reports"]:
+        found = detector().detect(case["text"]).tier
+        if RANK[found] > RANK[case["tier"]]:
+            missed.append(f"{case['tier']}/{case['symptom']}: {case['text']!r} -> {found}")
+    with capsys.disabled():
+        n = len(data["reports"])
+        print(f"\nred-flag lexicon recall: {n - len(missed)}/{n}")
+    assert not missed, "\n".join(missed)
+
+
+def test_lookalikes_rarely_escalate(capsys):
+    data = cases()
+    alarms = [c for c in data["lookalikes"] if detector().detect(c["text"]).tier]
+    rate = len(alarms) / len(data["lookalikes"])
+    with capsys.disabled():
+        print(
+            f"\nred-flag lexicon false alarms: {len(alarms)}/{len(data['lookalikes'])} "
+            f"({rate:.1%}): {[a['text'] for a in alarms]}"
+        )
+    assert rate <= MAX_FALSE_ALARMS
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("no numbness, just sore", "negated"),
+        ("is numbness normal after kyphoplasty?", "question"),
+        ("what if i get a fever", "hypothetical"),
+        ("my feet tingled from the shot but it wore off before we left", "historical"),
+        ("dad's feet have been numb for years from neuropathy, same as always", "chronic"),
+        ("my neighbor had chest pain once", "other_person"),
+        ("chest pain means call 911, right?", "definition"),
+        ("mom passed out", "report"),
+        ("is it normal that my foot is numb", "report"),
+        ("no fever but my legs are numb", "report"),
+    ],
+)
+def test_context_decides_what_is_a_report(text, status):
+    statuses = {f.status for f in detector().detect(text).findings}
+    assert status in statuses, statuses
+
+
+def test_normalise_expands_contractions_shorthand_and_spellings():
+    d = detector()
+    assert normalise("I can't feel my toes", d.spellings, d.shorthand) == "i cannot feel my toes"
+    assert normalise("legs r weak n wobbly", d.spellings, d.shorthand) == "legs are weak and wobbly"
+    assert normalise("fevr 101.5", d.spellings, d.shorthand) == "fever 101.5"
+    assert "hurting" in detector().detect("my chest is hurtin").findings[0].words
+
+
+def test_fever_reading_respects_the_threshold():
+    assert detector(101.0).detect("temp is 101.4").tier == "urgent"
+    assert detector(101.0).detect("temp is 100.2").tier is None
+    assert detector(100.4).detect("temp is 100.6").tier == "urgent"
+    assert detector(101.0).detect("my temperature is 38.9 C").tier == "urgent"
+    assert detector(101.0).detect("blood pressure was 124 over 78").tier is None
+
+
+def test_fever_threshold_setting_parses_both_units():
+    assert fever_threshold_f("101 F") == 101.0
+    assert fever_threshold_f("38.3 C") == pytest.approx(100.94)
+    assert fever_threshold_f("nonsense") == 101.0
+
+
+def detection(*findings: Finding) -> Detection:
+    return Detection(tuple(findings), ("emergency", "urgent"))
+
+
+def test_either_detector_firing_escalates():
+    report = Finding("numbness", "urgent", "report", "numb")
+    assert decide(detection(report), "faq", 0.9, 0.5)["tier"] == "urgent"
+    classifier_only = decide(detection(), "report_symptom", 0.8, 0.5)
+    assert classifier_only == {
+        "tier": "urgent",
+        "symptoms": ["unspecified"],
+        "sources": ["classifier"],
+    }
+    both = decide(detection(report), "report_symptom", 0.99, 0.5)
+    assert both["sources"] == ["lexicon", "classifier"]
+
+
+def test_classifier_is_overruled_only_by_positive_evidence():
+    negated = Finding("numbness", "urgent", "negated", "numbness")
+    assert "tier" not in decide(detection(negated), "report_symptom", 0.99, 0.5)
+    asked = Finding("fever", "urgent", "question", "fever")
+    result = decide(detection(asked), "report_symptom", 0.99, 0.5)
+    assert result["asked_tier"] == "urgent" and result["overruled"]
+
+
+def test_low_confidence_classifier_alone_does_not_escalate():
+    assert "tier" not in decide(detection(), "report_symptom", 0.3, 0.5)
