@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from bot import model
 from bot.servers import Servers, server_env
+from bot.settings import get_settings
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -39,12 +40,14 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         servers.start_actions()
+        servers.start_worker()
         servers.start_rasa()
         print(
             "\nThe assistant is running.\n"
             f"  REST: POST http://127.0.0.1:{args.port}/webhooks/rest/webhook "
             '{"sender": "me", "message": "hello"}\n'
-            "  Chat in a terminal: make chat   (Ctrl-C here stops both servers)\n",
+            f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ (needs STAFF_TOKEN)\n"
+            "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n",
             flush=True,
         )
         servers.processes["rasa"].wait()
@@ -85,6 +88,56 @@ def _chat(args: argparse.Namespace) -> int:
                 print(f"     {len(choices)}. {button['title']}")
 
 
+def _worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot import worker
+    from bot.store import get_store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        worker.run(get_store(), get_settings())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _print_escalation(row: Dict[str, Any]) -> None:
+    print(
+        f"#{row['id']:<5} {row['tier']:<9} {row['status']:<12} {row['created_at']}  "
+        f"{row['channel']:<8} {', '.join(row['symptoms']) or '-':<30} "
+        f"callback {row.get('callback_number') or '-'}"
+    )
+
+
+def _escalations(args: argparse.Namespace) -> int:
+    from bot.store import get_store
+
+    store = get_store()
+    if args.action == "list":
+        rows = store.list(args.status)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                _print_escalation(row)
+            print(f"{len(rows)} escalation(s)")
+        return 0
+    row = store.get(args.id)
+    if row is None:
+        print(f"no escalation #{args.id}", file=sys.stderr)
+        return 1
+    if args.action == "show":
+        print(json.dumps(row, indent=2))
+        return 0
+    if args.action == "ack":
+        done = store.acknowledge(args.id)
+    else:
+        done = store.resolve(args.id, args.note)
+    print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + row['status'] + ')'}")
+    return 0 if done else 1
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,6 +155,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     chat = commands.add_parser("chat", help="talk to a running assistant in the terminal")
     chat.add_argument("--url", default="http://127.0.0.1:5005")
     chat.set_defaults(run=_chat)
+
+    work = commands.add_parser("worker", help="notifications, reconciliation, staff page")
+    work.set_defaults(run=_worker)
+
+    esc = commands.add_parser("escalations", help="the staff's view of escalations")
+    actions = esc.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="escalations, oldest first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--status", choices=["open", "acknowledged", "resolved"])
+    for name in ("show", "ack"):
+        actions.add_parser(name).add_argument("id", type=int)
+    resolve = actions.add_parser("resolve")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--note", required=True)
+    esc.set_defaults(run=_escalations)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

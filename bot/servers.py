@@ -92,6 +92,16 @@ class Servers:
         )
         wait_for(f"http://127.0.0.1:{self.action_port}/health", 120, self.processes["actions"])
 
+    def start_worker(self, **popen: object) -> None:
+        self.processes["worker"] = subprocess.Popen(
+            [sys.executable, "-m", "bot", "worker"],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            **popen,  # type: ignore[call-overload]
+        )
+        port = self.env.get("STAFF_PORT", "5056")
+        wait_for(f"http://127.0.0.1:{port}/health", 60, self.processes["worker"])
+
     def start_rasa(self, **popen: object) -> None:
         self.processes["rasa"] = subprocess.Popen(
             rasa_server_command(self.rasa_port),

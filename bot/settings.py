@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,35 @@ class Settings:
     fever_threshold: str
     assistant_db: Path
     rest_token: Optional[str]
+    staff_token: Optional[str]
+    staff_port: int
+    public_staff_url: str
+    webhook_url: Optional[str]
+    webhook_secret: Optional[str]
+    email_to: Optional[str]
+    smtp_host: str
+    smtp_port: int
+    smtp_from: str
+    smtp_user: Optional[str]
+    smtp_password: Optional[str]
+    smtp_starttls: bool
+    oncall_sms_to: Optional[str]
+    retry_base_seconds: float
+    retry_max_seconds: float
+    worker_poll_seconds: float
+    reconcile_grace_seconds: float
+
+    @property
+    def notifiers(self) -> Tuple[str, ...]:
+        """The clinic notifiers that are configured, in a fixed order."""
+        chosen = []
+        if self.webhook_url:
+            chosen.append("webhook")
+        if self.email_to:
+            chosen.append("email")
+        if self.oncall_sms_to:
+            chosen.append("sms")
+        return tuple(chosen)
 
     def response_values(self) -> Dict[str, str]:
         """Values for the `{placeholders}` used in the domain's responses."""
@@ -55,4 +84,21 @@ def get_settings() -> Settings:
         fever_threshold=_env("FEVER_THRESHOLD", "101 F"),
         assistant_db=db.expanduser().resolve(),
         rest_token=os.environ.get("REST_CHANNEL_TOKEN") or None,
+        staff_token=os.environ.get("STAFF_TOKEN") or None,
+        staff_port=int(_env("STAFF_PORT", "5056")),
+        public_staff_url=_env("PUBLIC_STAFF_URL", "http://127.0.0.1:5056/"),
+        webhook_url=os.environ.get("NOTIFY_WEBHOOK_URL") or None,
+        webhook_secret=os.environ.get("NOTIFY_WEBHOOK_SECRET") or None,
+        email_to=os.environ.get("NOTIFY_EMAIL_TO") or None,
+        smtp_host=_env("SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(_env("SMTP_PORT", "25")),
+        smtp_from=_env("SMTP_FROM", "assistant@localhost"),
+        smtp_user=os.environ.get("SMTP_USER") or None,
+        smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_env("SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+        oncall_sms_to=os.environ.get("NOTIFY_SMS_TO") or None,
+        retry_base_seconds=float(_env("NOTIFY_RETRY_BASE_SECONDS", "5")),
+        retry_max_seconds=float(_env("NOTIFY_RETRY_MAX_SECONDS", "300")),
+        worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "2")),
+        reconcile_grace_seconds=float(_env("RECONCILE_GRACE_SECONDS", "30")),
     )

@@ -33,8 +33,11 @@ def variations(domain: Dict[str, Any]) -> Iterator[Tuple[str, Dict[str, Any]]]:
             yield name, variant
 
 
+SLOT_EXAMPLES = {"callback_number": "+15555550123"}
+
+
 def filled(text: str) -> str:
-    return text.format(**get_settings().response_values())
+    return text.format(**get_settings().response_values(), **SLOT_EXAMPLES)
 
 
 def for_reading(text: str) -> str:
@@ -96,8 +99,8 @@ def test_reading_level_is_grade_8_or_lower(domain):
     assert not hard, "\n".join(hard)
 
 
-def test_placeholders_are_settings(domain):
-    known = set(get_settings().response_values())
+def test_placeholders_are_settings_or_slots(domain):
+    known = set(get_settings().response_values()) | set(domain["slots"])
     for name, variant in variations(domain):
         used = set(PLACEHOLDER.findall(str(variant)))
         assert used <= known, f"{name}: unknown placeholders {used - known}"

@@ -28,6 +28,9 @@ from bot.nlu.red_flags import Detection, detector, fever_threshold_f
 from bot.settings import get_settings
 
 REPORT_INTENT = "report_symptom"
+FAQ_INTENT = "faq"
+WARNING_SIGNS = "faq/warning_signs"
+RESPONSE_SELECTOR = "response_selector"
 FALLBACK_INTENT = "nlu_fallback"
 UNSPECIFIED = "unspecified"
 DEFAULT_TIER = "urgent"
@@ -103,9 +106,11 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
             )
             if "tier" in result:
                 self._mark_report(message, result)
-            elif result.get("overruled"):
+                continue
+            if (message.get(INTENT) or {}).get("name") == REPORT_INTENT:
                 self._drop_report_intent(message)
-            if "asked_tier" in result and "tier" not in result:
+            if "asked_tier" in result:
+                self._answer_as_warning_signs(message)
                 self._add_entities(
                     message,
                     [
@@ -130,6 +135,26 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
                 *(self._entity("symptom", s, text) for s in result["symptoms"]),
             ],
         )
+
+    @staticmethod
+    def _answer_as_warning_signs(message: Message) -> None:
+        """A question about a warning sign is answered from the FAQ: the warning-signs
+        answer unless the classifier already chose an FAQ answer."""
+        if (message.get(INTENT) or {}).get("name") == FAQ_INTENT:
+            return
+        message.set(INTENT, {"name": FAQ_INTENT, "confidence": 1.0}, add_to_output=True)
+        selector = dict(message.get(RESPONSE_SELECTOR) or {})
+        selector[FAQ_INTENT] = {
+            "response": {
+                "responses": [],
+                "confidence": 1.0,
+                "intent_response_key": WARNING_SIGNS,
+                "utter_action": f"utter_{WARNING_SIGNS}",
+                "template_name": f"utter_{WARNING_SIGNS}",
+            },
+            "ranking": [],
+        }
+        message.set(RESPONSE_SELECTOR, selector, add_to_output=True)
 
     @staticmethod
     def _drop_report_intent(message: Message) -> None:

@@ -1,0 +1,84 @@
+"""Reconcile the conversations with the escalations: no warning sign is lost.
+
+Every time the assistant told a patient the urgent advice (the responses
+utter_red_flag_emergency / utter_red_flag_urgent, chosen by rules in the Rasa
+server), an escalation must exist for that turn. When the action server was
+down, the action that records it never ran; this finds those turns in Rasa's
+SQL tracker store (the `events` table in the same SQLite file) and records
+them. The store's unique event key makes a second try harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from typing import Optional
+
+from bot.escalations import UNSPECIFIED, Turn, record
+from bot.settings import Settings
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+ADVICE = {"utter_red_flag_emergency": "emergency", "utter_red_flag_urgent": "urgent"}
+CURSOR = "reconcile_cursor"
+
+
+def _has_events(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "select 1 from sqlite_master where type = 'table' and name = 'events'"
+    ).fetchone()
+    return row is not None
+
+
+def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> int:
+    """Record every urgent-advice turn older than the grace period that has no
+    escalation yet. Returns how many it recorded."""
+    conn = store.db.conn
+    if not _has_events(conn):
+        return 0
+    cutoff = (now or time.time()) - settings.reconcile_grace_seconds
+    cursor = int(store.get_meta(CURSOR, "0"))
+    names = tuple(ADVICE)
+    rows = conn.execute(
+        "select id, sender_id, action_name, timestamp from events where type_name = 'action' "
+        f"and action_name in ({', '.join('?' for _ in names)}) and id > ? order by id",
+        [*names, cursor],
+    ).fetchall()
+    recorded = 0
+    for event_id, sender, action, timestamp in rows:
+        if timestamp > cutoff:
+            break  # the action server may still be recording this one
+        user = conn.execute(
+            "select timestamp, data from events where sender_id = ? and type_name = 'user' "
+            "and id < ? order by id desc limit 1",
+            [sender, event_id],
+        ).fetchone()
+        if user:
+            turn = _turn(sender, ADVICE[action], user[0], json.loads(user[1]))
+            result = record(store, settings, turn, source="reconciled")
+            if not result.duplicate:
+                recorded += 1
+                logger.warning(
+                    "Recorded escalation %s from the conversation log "
+                    "(the action did not record it)",
+                    result.escalation_id,
+                )
+        store.set_meta(CURSOR, str(event_id))
+    return recorded
+
+
+def _turn(sender: str, tier: str, timestamp: float, data: dict) -> Turn:
+    parse = data.get("parse_data") or {}
+    entities = parse.get("entities") or []
+    symptoms = [e["value"] for e in entities if e.get("entity") in ("symptom", "asked_symptom")]
+    return Turn(
+        sender=sender,
+        channel=data.get("input_channel") or "unknown",
+        tier=tier,
+        symptoms=sorted(set(symptoms)) or [UNSPECIFIED],
+        message=data.get("text") or "",
+        timestamp=float(timestamp),
+    )

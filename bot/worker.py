@@ -1,0 +1,54 @@
+"""The worker: sends the notification outbox, reconciles missed escalations, serves the
+staff page. Runs beside the Rasa server and the action server (`python -m bot worker`).
+
+Pending notifications live in the database, so a restart loses none; each is
+retried with backoff until it is delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Optional
+
+from bot.notify import deliver_due
+from bot.reconcile import reconcile
+from bot.settings import Settings
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+def run_once(store: Store, settings: Settings) -> dict:
+    """One cycle: record missed escalations, then send what is due."""
+    recorded = reconcile(store, settings)
+    delivery = deliver_due(store, settings)
+    return {"reconciled": recorded, **delivery}
+
+
+def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None) -> None:
+    """Cycle until `stop` is set (forever when it is None)."""
+    from bot import staff
+
+    if not settings.notifiers:
+        logger.warning(
+            "No clinic notifier is configured (NOTIFY_WEBHOOK_URL, NOTIFY_EMAIL_TO or "
+            "NOTIFY_SMS_TO): escalations are kept in the database and the staff queue only."
+        )
+    server = staff.serve(store, settings, host=os.environ.get("STAFF_INTERFACE", "127.0.0.1"))
+    logger.info(
+        "worker started: notifiers %s, staff page on port %s",
+        ", ".join(settings.notifiers) or "none",
+        settings.staff_port,
+    )
+    stop = stop or threading.Event()
+    try:
+        while not stop.is_set():
+            try:
+                run_once(store, settings)
+            except Exception:
+                logger.exception("worker cycle failed; trying again")
+            stop.wait(settings.worker_poll_seconds)
+    finally:
+        server.shutdown()

@@ -1,0 +1,85 @@
+"""The reconciler against a tracker-store `events` table laid out as Rasa's SQL store lays it."""
+
+import json
+import time
+
+import pytest
+
+from bot.reconcile import reconcile
+from bot.settings import get_settings
+from bot.store import Store
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "5")
+    get_settings.cache_clear()
+    s = Store(tmp_path / "a.db")
+    s.db.execute(
+        "create table events (id integer primary key, sender_id text, type_name text, "
+        "timestamp real, intent_name text, action_name text, data text)"
+    )
+    yield s
+    s.close()
+
+
+def add(store, sender, kind, ts, data, action=None, intent=None):
+    store.db.execute(
+        "insert into events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [sender, kind, ts, intent, action, json.dumps(data)],
+    )
+
+
+def red_flag_turn(store, sender, ts, action="utter_red_flag_urgent"):
+    parse = {
+        "intent": {"name": "report_symptom"},
+        "entities": [{"entity": "symptom", "value": "numbness"}],
+    }
+    add(
+        store,
+        sender,
+        "user",
+        ts,
+        {"text": "legs numb", "parse_data": parse, "input_channel": "rest"},
+        intent="report_symptom",
+    )
+    add(store, sender, "action", ts + 0.01, {}, action=action)
+
+
+def test_an_unrecorded_red_flag_turn_is_recorded_once(store):
+    old = time.time() - 60
+    red_flag_turn(store, "rest:a", old)
+    assert reconcile(store, get_settings()) == 1
+    assert reconcile(store, get_settings()) == 0
+    [row] = store.list()
+    assert row["tier"] == "urgent" and row["symptoms"] == ["numbness"]
+    assert row["source"] == "reconciled"
+
+
+def test_a_turn_the_action_recorded_is_left_alone(store):
+    from bot.escalations import Turn, record
+
+    old = time.time() - 60
+    red_flag_turn(store, "rest:a", old)
+    record(
+        store, get_settings(), Turn("rest:a", "rest", "urgent", ["numbness"], "x", old), "action"
+    )
+    assert reconcile(store, get_settings()) == 0
+    assert len(store.list()) == 1
+
+
+def test_recent_turns_wait_for_the_grace_period(store):
+    red_flag_turn(store, "rest:a", time.time())
+    assert reconcile(store, get_settings()) == 0
+    assert reconcile(store, get_settings(), now=time.time() + 10) == 1
+
+
+def test_emergency_advice_records_an_emergency(store):
+    red_flag_turn(store, "rest:b", time.time() - 60, action="utter_red_flag_emergency")
+    reconcile(store, get_settings())
+    assert store.list()[0]["tier"] == "emergency"
+
+
+def test_no_tracker_store_yet_is_fine(tmp_path):
+    assert reconcile(Store(tmp_path / "empty.db"), get_settings()) == 0
