@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
+import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
@@ -11,12 +11,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from bot.servers import Servers, server_env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.receivers import WebhookReceiver, free_port
 
 
 class Client:
@@ -36,17 +31,46 @@ class Client:
         return "\n".join(m.get("text") or "" for m in self.send(sender, message))
 
 
+WEBHOOK_SECRET = "e2e-webhook-secret"
+STAFF_TOKEN = "e2e-staff-token"
+
+
 @pytest.fixture(scope="session")
-def servers(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def servers(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver
+) -> Iterator[Servers]:
+    """Rasa server, action server and worker, as `python -m bot serve` runs them."""
     db = tmp_path_factory.mktemp("e2e") / "assistant.db"
     action_port = free_port()
-    running = Servers(free_port(), action_port, server_env(action_port, {"ASSISTANT_DB": str(db)}))
-    try:
-        running.start_actions()
-        running.start_rasa()
-        yield running
-    finally:
-        running.stop()
+    env = server_env(action_port, {
+        "ASSISTANT_DB": str(db),
+        "NOTIFY_WEBHOOK_URL": webhook.url,
+        "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "STAFF_TOKEN": STAFF_TOKEN,
+        "STAFF_PORT": str(free_port()),
+        "WORKER_POLL_SECONDS": "0.3",
+        "NOTIFY_RETRY_BASE_SECONDS": "0.5",
+        "NOTIFY_RETRY_MAX_SECONDS": "1",
+        "RECONCILE_GRACE_SECONDS": "3",
+    })
+    log = db.parent / "servers.log"
+    running = Servers(free_port(), action_port, env)
+    with log.open("w") as out:
+        try:
+            running.start_actions(stdout=out, stderr=subprocess.STDOUT)
+            running.start_worker(stdout=out, stderr=subprocess.STDOUT)
+            running.start_rasa(stdout=out, stderr=subprocess.STDOUT)
+            running.log = log  # type: ignore[attr-defined]
+            yield running
+        finally:
+            running.stop()
 
 
 @pytest.fixture(scope="session")

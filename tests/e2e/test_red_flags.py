@@ -1,0 +1,152 @@
+"""Red flags end to end: real Rasa server, action server, worker, a local webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any, Callable, List
+
+import pytest
+
+from bot.notify import verify
+from bot.settings import get_settings
+from tests.e2e.conftest import STAFF_TOKEN, WEBHOOK_SECRET, Client
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+
+def sender() -> str:
+    return "rf-" + uuid.uuid4().hex[:10]
+
+
+def rows(servers, conversation: str) -> List[sqlite3.Row]:
+    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute(
+            "select * from escalations where sender = ?", [f"rest:{conversation}"]).fetchall()
+
+
+def wait_until(check: Callable[[], Any], seconds: float = 30) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def hooks_for(webhook, escalation_id: int) -> list:
+    return [r for r in webhook.received if json.loads(r.body)["escalation_id"] == escalation_id]
+
+
+def test_red_flag_gets_urgent_reply_one_escalation_and_one_signed_webhook(servers, webhook):
+    me = sender()
+    reply = Client(servers.rasa_port).text(me, "my legs went numb this morning and its getting worse")
+    assert get_settings().clinic_phone in reply and "emergency room" in reply
+    assert "sent this to the care team" in reply
+    [row] = rows(servers, me)
+    assert row["tier"] == "urgent" and "numbness" in row["symptoms"] and row["status"] == "open"
+    [hook] = wait_until(lambda: hooks_for(webhook, row["id"]))
+    assert verify(WEBHOOK_SECRET, hook.headers["X-Clinic-Timestamp"], hook.body,
+                  hook.headers["X-Clinic-Signature"])
+    time.sleep(1.5)
+    assert len(hooks_for(webhook, row["id"])) == 1
+
+
+def test_emergency_says_911_and_the_web_patient_is_asked_for_a_number(servers):
+    me = sender()
+    client = Client(servers.rasa_port)
+    reply = client.text(me, "my mom passed out in the bathroom")
+    assert "Call 911 now" in reply and "phone number" in reply
+    reply = client.text(me, "555 555 0123")
+    assert "+15555550123" in reply
+    [row] = rows(servers, me)
+    assert row["tier"] == "emergency" and row["callback_number"] == "+15555550123"
+
+
+def test_repeat_reports_attach_to_the_open_escalation(servers):
+    me = sender()
+    client = Client(servers.rasa_port)
+    client.text(me, "i have a fever of 102")
+    client.text(me, "skip")
+    client.text(me, "and now chills too")
+    [row] = rows(servers, me)
+    assert {"fever", "chills"} <= set(json.loads(row["symptoms"]))
+
+
+def test_a_question_about_a_warning_sign_asks_are_you_having_this_now(servers):
+    me = sender()
+    client = Client(servers.rasa_port)
+    reply = client.text(me, "is numbness normal after kyphoplasty?")
+    assert "Are you having this now?" in reply and not rows(servers, me)
+    reply = client.text(me, "yes")
+    assert get_settings().clinic_phone in reply
+    assert len(rows(servers, me)) == 1
+
+
+def test_negated_symptom_does_not_escalate(servers):
+    me = sender()
+    Client(servers.rasa_port).text(me, "no numbness or tingling, just a bit sore where the needle went")
+    assert not rows(servers, me)
+
+
+def test_receiver_down_then_up_delivers_exactly_once(servers, webhook):
+    webhook.stop()
+    try:
+        me = sender()
+        Client(servers.rasa_port).text(me, "there is pus coming out of my incision")
+        [row] = rows(servers, me)
+        with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
+            wait_until(lambda: db.execute(
+                "select attempts from outbox where escalation_id = ? and attempts >= 2",
+                [row["id"]]).fetchone())
+        assert not hooks_for(webhook, row["id"])
+    finally:
+        webhook.start()
+    wait_until(lambda: hooks_for(webhook, row["id"]))
+    time.sleep(2)
+    assert len(hooks_for(webhook, row["id"])) == 1
+
+
+def test_action_server_down_still_gives_advice_and_the_escalation_is_recorded(servers, webhook):
+    servers.stop("actions")
+    try:
+        me = sender()
+        reply = Client(servers.rasa_port).text(me, "i cant pee since last night")
+        assert get_settings().clinic_phone in reply and "911" in reply
+        [row] = wait_until(lambda: rows(servers, me))
+        assert row["source"] == "reconciled" and row["tier"] == "urgent"
+        wait_until(lambda: hooks_for(webhook, row["id"]))
+    finally:
+        servers.start_actions()
+    time.sleep(1)
+    assert len(rows(servers, me)) == 1
+
+
+def test_staff_page_refuses_without_a_token(servers):
+    base = f"http://127.0.0.1:{servers.env['STAFF_PORT']}"
+    for auth in (None, "Bearer wrong"):
+        request = urllib.request.Request(base + "/")
+        if auth:
+            request.add_header("Authorization", auth)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 401
+    request = urllib.request.Request(base + "/", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        assert reply.status == 200 and "Open escalations" in reply.read().decode()
+
+
+def test_server_logs_hold_no_message_text(servers):
+    me = sender()
+    Client(servers.rasa_port).text(me, "zebra-canary-7731 my chest hurts")
+    time.sleep(1)
+    log = servers.log.read_text()
+    assert "zebra-canary-7731" not in log
+    assert not re.search(r"\+1555555\d{4}", log)
