@@ -25,7 +25,7 @@ OTHER_LANGUAGE_INTENT = "other_language"
 
 FOREIGN_WORDS = frozenset(
     """
-    el la los las del que y en un una por para con mi mis es esta está estoy tengo
+    el la los las del que en un una por para con mi mis es esta está estoy tengo
     dolor espalda puedo cuando cuándo cómo como qué hola gracias buenos buenas días
     después despues cuánto cuanto tiempo mamá madre padre necesito ayuda hablar
     médico medico cirugía

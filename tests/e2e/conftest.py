@@ -49,17 +49,20 @@ def servers(
     """Rasa server, action server and worker, as `python -m bot serve` runs them."""
     db = tmp_path_factory.mktemp("e2e") / "assistant.db"
     action_port = free_port()
-    env = server_env(action_port, {
-        "ASSISTANT_DB": str(db),
-        "NOTIFY_WEBHOOK_URL": webhook.url,
-        "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "STAFF_TOKEN": STAFF_TOKEN,
-        "STAFF_PORT": str(free_port()),
-        "WORKER_POLL_SECONDS": "0.3",
-        "NOTIFY_RETRY_BASE_SECONDS": "0.5",
-        "NOTIFY_RETRY_MAX_SECONDS": "1",
-        "RECONCILE_GRACE_SECONDS": "3",
-    })
+    env = server_env(
+        action_port,
+        {
+            "ASSISTANT_DB": str(db),
+            "NOTIFY_WEBHOOK_URL": webhook.url,
+            "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STAFF_TOKEN": STAFF_TOKEN,
+            "STAFF_PORT": str(free_port()),
+            "WORKER_POLL_SECONDS": "0.3",
+            "NOTIFY_RETRY_BASE_SECONDS": "0.5",
+            "NOTIFY_RETRY_MAX_SECONDS": "1",
+            "RECONCILE_GRACE_SECONDS": "3",
+        },
+    )
     log = db.parent / "servers.log"
     running = Servers(free_port(), action_port, env)
     with log.open("w") as out:

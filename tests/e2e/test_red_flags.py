@@ -28,7 +28,8 @@ def rows(servers, conversation: str) -> List[sqlite3.Row]:
     with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
         db.row_factory = sqlite3.Row
         return db.execute(
-            "select * from escalations where sender = ?", [f"rest:{conversation}"]).fetchall()
+            "select * from escalations where sender = ?", [f"rest:{conversation}"]
+        ).fetchall()
 
 
 def wait_until(check: Callable[[], Any], seconds: float = 30) -> Any:
@@ -47,14 +48,20 @@ def hooks_for(webhook, escalation_id: int) -> list:
 
 def test_red_flag_gets_urgent_reply_one_escalation_and_one_signed_webhook(servers, webhook):
     me = sender()
-    reply = Client(servers.rasa_port).text(me, "my legs went numb this morning and its getting worse")
+    reply = Client(servers.rasa_port).text(
+        me, "my legs went numb this morning and its getting worse"
+    )
     assert get_settings().clinic_phone in reply and "emergency room" in reply
     assert "sent this to the care team" in reply
     [row] = rows(servers, me)
     assert row["tier"] == "urgent" and "numbness" in row["symptoms"] and row["status"] == "open"
     [hook] = wait_until(lambda: hooks_for(webhook, row["id"]))
-    assert verify(WEBHOOK_SECRET, hook.headers["X-Clinic-Timestamp"], hook.body,
-                  hook.headers["X-Clinic-Signature"])
+    assert verify(
+        WEBHOOK_SECRET,
+        hook.headers["X-Clinic-Timestamp"],
+        hook.body,
+        hook.headers["X-Clinic-Signature"],
+    )
     time.sleep(1.5)
     assert len(hooks_for(webhook, row["id"])) == 1
 
@@ -92,7 +99,9 @@ def test_a_question_about_a_warning_sign_asks_are_you_having_this_now(servers):
 
 def test_negated_symptom_does_not_escalate(servers):
     me = sender()
-    Client(servers.rasa_port).text(me, "no numbness or tingling, just a bit sore where the needle went")
+    Client(servers.rasa_port).text(
+        me, "no numbness or tingling, just a bit sore where the needle went"
+    )
     assert not rows(servers, me)
 
 
@@ -103,9 +112,12 @@ def test_receiver_down_then_up_delivers_exactly_once(servers, webhook):
         Client(servers.rasa_port).text(me, "there is pus coming out of my incision")
         [row] = rows(servers, me)
         with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-            wait_until(lambda: db.execute(
-                "select attempts from outbox where escalation_id = ? and attempts >= 2",
-                [row["id"]]).fetchone())
+            wait_until(
+                lambda: db.execute(
+                    "select attempts from outbox where escalation_id = ? and attempts >= 2",
+                    [row["id"]],
+                ).fetchone()
+            )
         assert not hooks_for(webhook, row["id"])
     finally:
         webhook.start()
