@@ -18,7 +18,7 @@ MODEL_DIR = PROJECT_ROOT / "models"
 MODEL_NAME = "assistant"
 MODEL_PATH = MODEL_DIR / f"{MODEL_NAME}.tar.gz"
 FINGERPRINT_PATH = MODEL_DIR / f"{MODEL_NAME}.fingerprint"
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/nlu")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")  # bot/nlu components are not trained
 
 
 def _files(root: Path, inputs: Iterable[str]) -> List[Path]:

@@ -43,7 +43,12 @@ def decide(
     min_confidence: float,
 ) -> Dict[str, Any]:
     """Combine the two detectors. Returns the red flag (tier, symptoms, sources) or the
-    symptoms asked about; pure, so tests can drive it directly."""
+    symptoms asked about; pure, so tests can drive it directly.
+
+    Either detector firing escalates. The classifier is overruled by positive
+    evidence only: symptoms the lexicon found but read as not reported, or, when
+    the lexicon found no symptom at all, context cues in the message; then the
+    patient is asked "Are you having this now?" instead."""
     classifier_fired = (
         classifier_intent == REPORT_INTENT and classifier_confidence >= min_confidence
     )
@@ -51,6 +56,10 @@ def decide(
         sources = ["lexicon"] + (["classifier"] if classifier_fired else [])
         return {"tier": detection.tier, "symptoms": detection.symptoms, "sources": sources}
     if classifier_fired and not detection.findings:
+        if detection.cues:
+            # the classifier alone, in a message that negates, looks back, or speaks of
+            # someone else: ask the patient directly instead of guessing
+            return {"asked_tier": DEFAULT_TIER, "asked_symptoms": [UNSPECIFIED], "overruled": True}
         return {"tier": DEFAULT_TIER, "symptoms": [UNSPECIFIED], "sources": ["classifier"]}
     if detection.asked:
         return {

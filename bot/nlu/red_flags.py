@@ -78,6 +78,7 @@ class Detection:
 
     findings: Tuple[Finding, ...]
     tier_order: Tuple[str, ...]
+    cues: Tuple[str, ...] = ()
 
     @property
     def reports(self) -> Tuple[Finding, ...]:
@@ -220,9 +221,12 @@ class RedFlagDetector:
         doc = Doc(self.nlp.vocab, words=words)
         excluded = self._excluded(doc)
         spans: List[Tuple[str, int, int]] = []
+        unrelated: Dict[str, Finding] = {}
         for match_id, start, end in self.matcher(doc):
             name = self.nlp.vocab.strings[match_id]
             if any(s < end and start < e for s, e in excluded.get(name, [])):
+                words_ = " ".join(words[start:end])
+                unrelated[name] = Finding(name, self.symptom_tier[name], "unrelated", words_)
                 continue
             spans.append((name, start, end))
         spans.extend(("fever", i, i + 1) for i in self._fever_readings(words))
@@ -233,7 +237,34 @@ class RedFlagDetector:
             statuses.append((end, status))
             finding = Finding(name, self.symptom_tier[name], status, " ".join(words[start:end]))
             findings.setdefault((name, status), finding)
-        return Detection(tuple(findings.values()), self.tiers)
+        for name, places in excluded.items():  # another sense of the words: "cabin fever"
+            start, end = places[0]
+            unrelated.setdefault(
+                name,
+                Finding(name, self.symptom_tier[name], "unrelated", " ".join(words[start:end])),
+            )
+        for name, finding in unrelated.items():
+            findings.setdefault((name, "unrelated"), finding)
+        return Detection(tuple(findings.values()), self.tiers, self._cues(words))
+
+    def _cues(self, words: Sequence[str]) -> Tuple[str, ...]:
+        """Context cues anywhere in the message (negation, past, someone else...),
+        used when the classifier alone calls a message a report."""
+        found = []
+        for key in (
+            "negation",
+            "hypothetical",
+            "historical",
+            "resolved",
+            "chronic",
+            "other_person",
+            "definition",
+        ):
+            if self._any(words, self.context[key]["triggers"], 0, len(words)):
+                found.append(key)
+        if any(_YEAR.match(w) for w in words):
+            found.append("historical")
+        return tuple(sorted(set(found)))
 
     @staticmethod
     def _listed_status(

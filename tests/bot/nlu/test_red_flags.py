@@ -121,5 +121,17 @@ def test_classifier_is_overruled_only_by_positive_evidence():
     assert result["asked_tier"] == "urgent" and result["overruled"]
 
 
+def test_classifier_alone_with_context_cues_asks_instead():
+    cued = Detection((), ("emergency", "urgent"), ("negation",))
+    result = decide(cued, "report_symptom", 0.99, 0.5)
+    assert "tier" not in result and result["asked_tier"] == "urgent"
+
+
+def test_an_excluded_sense_is_evidence_against_a_report():
+    found = detector().detect("i'm passing out flyers for church on sunday")
+    assert [f.status for f in found.findings] == ["unrelated"]
+    assert "tier" not in decide(found, "report_symptom", 0.99, 0.5)
+
+
 def test_low_confidence_classifier_alone_does_not_escalate():
     assert "tier" not in decide(detection(), "report_symptom", 0.3, 0.5)
