@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +15,7 @@ from bot.store import get_store
 class ValidateCallbackForm(FormValidationAction):
     """Accepts a phone number with its area code, or 'skip'."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_callback_form"
 
     def validate_callback_number(
@@ -24,7 +24,7 @@ class ValidateCallbackForm(FormValidationAction):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> Dict[Text, Any]:
+    ) -> Dict[str, Any]:
         if is_skip(slot_value):
             return {"callback_number": "skip"}
         number = normalise_phone(slot_value)
@@ -37,12 +37,12 @@ class ValidateCallbackForm(FormValidationAction):
 class ActionSaveCallback(Action):
     """Saves the callback number on the escalation and tells the patient."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_save_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         number = tracker.get_slot("callback_number")
         escalation_id = tracker.get_slot("escalation_id")
         if number and number != "skip" and escalation_id:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
@@ -15,7 +15,7 @@ from bot.store import get_store
 CALLBACK_FORM = "callback_form"
 
 
-def ask_for_number(tracker: Tracker, escalation_id: int) -> List[Dict[Text, Any]]:
+def ask_for_number(tracker: Tracker, escalation_id: int) -> List[Dict[str, Any]]:
     """Web patients are asked for a callback number once; SMS senders already gave one."""
     known = tracker.get_slot("callback_number")
     if escalations.phone_from_sender(tracker.sender_id):
@@ -31,12 +31,12 @@ def ask_for_number(tracker: Tracker, escalation_id: int) -> List[Dict[Text, Any]
 class ActionEscalate(Action):
     """Writes the red flag to the database, then tells the patient the clinic was told."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_escalate"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         turn = escalations.red_flag_turn(tracker.sender_id, tracker.events, tracker.slots)
         recorded = escalations.record(get_store(), get_settings(), turn, source="action")
         dispatcher.utter_message(response=f"utter_escalated_{turn.tier}")
@@ -49,12 +49,12 @@ class ActionEscalate(Action):
 class ActionRequestCallback(Action):
     """Records a request to talk to a person as a callback at a non-urgent tier."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_callback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         turn = escalations.callback_turn(tracker.sender_id, tracker.events)
         recorded = escalations.record(get_store(), get_settings(), turn, source="action")
         dispatcher.utter_message(response="utter_callback_requested")

@@ -8,6 +8,7 @@ python -m bot chat                 talk to a running assistant in the terminal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import secrets
 import signal
@@ -95,10 +96,8 @@ def _worker(args: argparse.Namespace) -> int:
     from bot.store import get_store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         worker.run(get_store(), get_settings())
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
@@ -130,10 +129,7 @@ def _escalations(args: argparse.Namespace) -> int:
     if args.action == "show":
         print(json.dumps(row, indent=2))
         return 0
-    if args.action == "ack":
-        done = store.acknowledge(args.id)
-    else:
-        done = store.resolve(args.id, args.note)
+    done = store.acknowledge(args.id) if args.action == "ack" else store.resolve(args.id, args.note)
     print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + row['status'] + ')'}")
     return 0 if done else 1
 

@@ -34,7 +34,8 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 STYLE = """body{font:16px/1.5 system-ui,sans-serif;margin:1rem;color:#111}
-table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left}
+table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left}
 .emergency{color:#fff;background:#a00;padding:0 .3rem}.urgent{background:#fd0;padding:0 .3rem}
 button{font-size:1rem;padding:.3rem .8rem}"""
 
@@ -97,7 +98,8 @@ def detail_page(row: Dict[str, Any]) -> str:
         if k not in ("reports", "notifications")
     }
     reports = "".join(
-        f"<li>{html.escape(r['at'])} ({html.escape(r['tier'])}): {html.escape(r['message'] or '')}</li>"
+        f"<li>{html.escape(r['at'])} ({html.escape(r['tier'])}): "
+        f"{html.escape(r['message'] or '')}</li>"
         for r in row["reports"]
     )
     sent = "".join(

@@ -27,10 +27,12 @@ def test_pipeline_escalates_every_report_and_few_lookalikes(agent, capsys):
     got = parse_all(agent, [c["text"] for c in reports + lookalikes])
     missed = [
         f"{c['tier']}: {c['text']!r} -> {tier_of(p)}"
-        for c, p in zip(reports, got[: len(reports)])
+        for c, p in zip(reports, got[: len(reports)], strict=False)
         if RANK[tier_of(p)] > RANK[c["tier"]]
     ]
-    alarms = [c["text"] for c, p in zip(lookalikes, got[len(reports) :]) if tier_of(p)]
+    alarms = [
+        c["text"] for c, p in zip(lookalikes, got[len(reports) :], strict=False) if tier_of(p)
+    ]
     by_classifier_only = sum(
         1
         for p in got

@@ -20,7 +20,7 @@ TOPICS = [
     ("who can get this procedure", [r"osteoporosis"]),
     ("is it too late if i broke it 3 months ago", [r"8 weeks|eight weeks"]),
     ("who does the procedure", [r"radiologist"]),
-    ("what happens during the procedure", [r"face down", r"x-ray"]),
+    ("what happens during the procedure", [r"face down|on your stomach", r"x-ray"]),
     ("will i be put to sleep", [r"sedation", r"general"]),
     ("how long does the procedure take", [r"hour"]),
     ("do i need an mri before", [r"MRI", r"bone scan"]),
