@@ -6,7 +6,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup train run serve chat test lint validate check clean
+.PHONY: help setup train run serve chat test lint validate check bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -41,12 +41,16 @@ test: $(DEV_STAMP) ## set up, train if needed, and run every test
 	$(PY) -m pytest
 
 lint: $(DEV_STAMP) ## ruff on the Python code
-	$(PY) -m ruff check bot actions tests
+	$(PY) -m ruff check bot actions tests bench
 
 validate: $(STAMP) ## rasa data validate, warnings are errors
 	$(PY) -m rasa data validate --fail-on-warnings
 
 check: lint test ## what CI runs
+
+bench: $(DEV_STAMP) ## benchmarks against the stock rasa init setup (about 40 min), one table
+	$(PY) -m bot train
+	$(PY) -m bench.run_all
 
 clean: ## remove the trained model and local data (not the venv)
 	rm -rf models results var .rasa

@@ -28,9 +28,17 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    # credentials.yml names these; Rasa refuses to start when a ${VAR} is undefined
+    env.setdefault("TWILIO_AUTH_TOKEN", "")
+    env.setdefault("TWILIO_WEBHOOK_URL", "")
     env.update(extra or {})
     Path(env["ASSISTANT_DB"]).parent.mkdir(parents=True, exist_ok=True)
     return env
+
+
+def local_origins(port: int) -> List[str]:
+    """The origins a browser shows for the Rasa server on this machine."""
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
 
 def action_server_command(port: int) -> List[str]:
@@ -82,6 +90,11 @@ class Servers:
     action_port: int
     env: Dict[str, str]
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    model: Path = MODEL_PATH
+
+    def __post_init__(self) -> None:
+        # the website chat accepts browsers on the Rasa server's own origin unless told more
+        self.env.setdefault("WEB_ALLOWED_ORIGINS", " ".join(local_origins(self.rasa_port)))
 
     def start_actions(self, **popen: object) -> None:
         self.processes["actions"] = subprocess.Popen(
@@ -104,7 +117,7 @@ class Servers:
 
     def start_rasa(self, **popen: object) -> None:
         self.processes["rasa"] = subprocess.Popen(
-            rasa_server_command(self.rasa_port),
+            rasa_server_command(self.rasa_port, self.model),
             cwd=PROJECT_ROOT,
             env=self.env,
             **popen,  # type: ignore[call-overload]
