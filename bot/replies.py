@@ -19,6 +19,16 @@ def unusable_message() -> str:
     )
 
 
+def web_trouble() -> str:
+    """Said in the website chat when the assistant failed to answer a message."""
+    s = get_settings()
+    return (
+        "Sorry, something went wrong and I could not answer. Please try again. "
+        f"To talk to a person, call {s.clinic_name} at {s.clinic_phone}. "
+        "If this is an emergency, call 911."
+    )
+
+
 def truncated_note() -> str:
     """Said after answering a message that was too long to read in full."""
     s = get_settings()

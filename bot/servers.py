@@ -94,7 +94,9 @@ class Servers:
 
     def __post_init__(self) -> None:
         # the website chat accepts browsers on the Rasa server's own origin unless told more
-        self.env.setdefault("WEB_ALLOWED_ORIGINS", " ".join(local_origins(self.rasa_port)))
+        # (an empty value, as a copied .env.example has, counts as not told)
+        if not self.env.get("WEB_ALLOWED_ORIGINS", "").strip():
+            self.env["WEB_ALLOWED_ORIGINS"] = " ".join(local_origins(self.rasa_port))
 
     def start_actions(self, **popen: object) -> None:
         self.processes["actions"] = subprocess.Popen(

@@ -7,6 +7,7 @@ Every value a clinic changes lives here, read once and cached. Tests call
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ class Settings:
     fever_threshold: str
     assistant_db: Path
     rest_token: Optional[str]
+    web_allowed_origins: Tuple[str, ...]
     staff_token: Optional[str]
     staff_port: int
     public_staff_url: str
@@ -67,6 +69,15 @@ class Settings:
         }
 
 
+def _origins(raw: str) -> Tuple[str, ...]:
+    """Origins (`https://clinic.example`) from a comma- or space-separated list.
+
+    "*" and "null" are dropped: the website chat never accepts any origin at all.
+    """
+    found = (o.strip().rstrip("/").lower() for o in re.split(r"[,\s]+", raw))
+    return tuple(o for o in found if o and o not in ("*", "null"))
+
+
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
@@ -84,6 +95,7 @@ def get_settings() -> Settings:
         fever_threshold=_env("FEVER_THRESHOLD", "101 F"),
         assistant_db=db.expanduser().resolve(),
         rest_token=os.environ.get("REST_CHANNEL_TOKEN") or None,
+        web_allowed_origins=_origins(os.environ.get("WEB_ALLOWED_ORIGINS", "")),
         staff_token=os.environ.get("STAFF_TOKEN") or None,
         staff_port=int(_env("STAFF_PORT", "5056")),
         public_staff_url=_env("PUBLIC_STAFF_URL", "http://127.0.0.1:5056/"),

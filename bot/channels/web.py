@@ -1,0 +1,345 @@
+"""The website chat channel (socket.io), made safe for patients.
+
+Differences from Rasa 3.6's stock `socketio` channel:
+- only browsers on the origins in WEB_ALLOWED_ORIGINS may connect (Rasa allows any);
+- the server issues session ids (192 random bits). A client that sends one back continues
+  that conversation only if the tracker store holds it; otherwise it gets a new one. The
+  conversation id is `web:<session id>`, so no other channel's conversation (`sms:`,
+  `rest:`) can be joined, and messages go to the conversation bound to the socket, never
+  to one the client names;
+- text is cleaned (`bot.text`): a leading "/" is text, and a message with no words gets a
+  kind answer and leaves the conversation alone; the client cannot attach metadata;
+- a new conversation opens with the greeting, triggered as an external `greet` intent
+  (no words are put in the patient's mouth); a continued one gets its history again;
+- bot messages go out whole, buttons as quick replies, urgent answers tagged with the
+  numbers to call; "the assistant is typing" is sent while the assistant works;
+- it serves the demo clinic page and the widget's files (`bot/channels/web_page.py`);
+- message text is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, Sanic
+from socketio import AsyncServer
+
+from bot import replies
+from bot.channels import web_page
+from bot.channels.web_page import tel_href
+from bot.settings import get_settings
+from bot.text import clean_incoming
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_PREFIX = "web:"
+SOCKETIO_PATH = "/webhooks/web/socket.io"
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{32}$")
+USER_EVENT = "user_uttered"
+BOT_EVENT = "bot_uttered"
+TYPING_EVENT = "bot_typing"
+MAX_PAYLOAD_BYTES = 64 * 1024
+HISTORY_LIMIT = 200
+
+# the answers that tell a patient with a warning sign what to do now
+URGENT_RESPONSES = {
+    "utter_red_flag_emergency": "emergency",
+    "utter_red_flag_urgent": "urgent",
+}
+
+
+def new_session_id() -> str:
+    """A fresh session id: 24 random bytes (192 bits), URL-safe, 32 characters."""
+    return secrets.token_urlsafe(24)
+
+
+def conversation_id(session_id: str) -> str:
+    """The tracker id of a web session: namespaced so no other channel's id matches."""
+    return CONVERSATION_PREFIX + session_id
+
+
+def origin_allowed(origin: Optional[str], environ: Optional[Dict[str, Any]] = None) -> bool:
+    """Whether a browser on `origin` may use the chat.
+
+    The origins come from WEB_ALLOWED_ORIGINS. Without that setting only the server's
+    own origin is allowed (`python -m bot serve` sets it to the local server's).
+    """
+    if not origin:
+        return False
+    origin = origin.strip().rstrip("/").lower()
+    allowed = get_settings().web_allowed_origins
+    if allowed:
+        return origin in allowed
+    environ = environ or {}
+    host = environ.get("HTTP_HOST")
+    scheme = environ.get("wsgi.url_scheme", "http")
+    return bool(host) and origin == f"{scheme}://{host}".lower()
+
+
+def clinic_info() -> Dict[str, str]:
+    """The clinic's name and numbers, for the widget's header and its offline notice."""
+    s = get_settings()
+    return {
+        "name": s.clinic_name,
+        "phone": s.clinic_phone,
+        "phone_href": tel_href(s.clinic_phone),
+        "after_hours_phone": s.after_hours_phone,
+        "after_hours_href": tel_href(s.after_hours_phone),
+    }
+
+
+def urgent_info(tier: str) -> Dict[str, Any]:
+    """What the widget shows beside an urgent answer: the tier and the numbers to call."""
+    s = get_settings()
+    emergency = {"label": "Call 911", "number": "911", "href": "tel:911"}
+    clinic = {
+        "label": f"Call {s.clinic_name}",
+        "number": s.clinic_phone,
+        "href": tel_href(s.clinic_phone),
+    }
+    after_hours = {
+        "label": "Clinic closed? Call",
+        "number": s.after_hours_phone,
+        "href": tel_href(s.after_hours_phone),
+    }
+    calls = [emergency, clinic] if tier == "emergency" else [clinic, after_hours, emergency]
+    return {"tier": tier, "calls": calls}
+
+
+def bot_payload(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """What the widget receives for one bot message (live or from history).
+
+    The text is sent as it is and the widget shows it as text, never as markup.
+    """
+    text = message.get("text") or ""
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    quick_replies = [
+        {"title": str(b.get("title") or b["payload"]), "payload": str(b["payload"])}
+        for b in buttons
+        if isinstance(b, dict) and isinstance(b.get("payload"), str) and b["payload"]
+    ]
+    if not isinstance(text, str) or not (text or quick_replies):
+        return None
+    payload: Dict[str, Any] = {"text": text, "quick_replies": quick_replies}
+    tier = URGENT_RESPONSES.get(message.get("utter_action") or "")
+    if tier:
+        payload["urgent"] = urgent_info(tier)
+    return payload
+
+
+def history(events: List[Any]) -> List[Dict[str, Any]]:
+    """The conversation so far as the widget shows it: patient and assistant messages.
+
+    External events (the opening `greet`) are not the patient's words and are left out.
+    Quick replies are kept only on the last message, the only place they still apply.
+    """
+    shown: List[Dict[str, Any]] = []
+    for event in events:
+        if isinstance(event, UserUttered):
+            if event.text and not (event.metadata or {}).get("is_external"):
+                shown.append({"from": "user", "text": event.text})
+        elif isinstance(event, BotUttered):
+            payload = bot_payload(event.message())
+            if payload:
+                shown.append({"from": "bot", **payload})
+    shown = shown[-HISTORY_LIMIT:]
+    for message in shown[:-1]:
+        message.pop("quick_replies", None)
+    return shown
+
+
+class WebOutput(SocketIOOutput):
+    """Sends each bot message whole to the conversation's room, tagged for the widget."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    def __init__(self, sio: AsyncServer) -> None:
+        super().__init__(sio, BOT_EVENT)
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        payload = bot_payload(message)
+        if payload:
+            await self._send_message(recipient_id, payload)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_response(recipient_id, {**kwargs, "text": text, "buttons": buttons})
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any
+    ) -> None:
+        """The widget shows no custom payloads; the domain has none."""
+
+
+class _ChannelBlueprint(SocketBlueprint):
+    """Rasa's socket.io blueprint that also tells the channel which app it runs in."""
+
+    def __init__(self, channel: WebInput, sio: AsyncServer, *args: Any) -> None:
+        super().__init__(sio, SOCKETIO_PATH, *args)
+        self.ctx.channel = channel
+
+    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+        self.ctx.channel.app = app
+        super().register(app, options)
+
+
+class WebInput(SocketIOInput):
+    """Socket.io input channel for the website chat widget (see the module docstring)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "web"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> WebInput:
+        credentials = credentials or {}
+        return cls(session_persistence=bool(credentials.get("session_persistence", True)))
+
+    def __init__(self, session_persistence: bool = True) -> None:
+        super().__init__(
+            user_message_evt=USER_EVENT,
+            bot_message_evt=BOT_EVENT,
+            session_persistence=session_persistence,
+            socketio_path=SOCKETIO_PATH,
+        )
+        self.app: Optional[Sanic] = None
+        self.sessions: Dict[str, str] = {}  # socket id -> conversation id
+
+    def get_output_channel(self) -> Optional[WebOutput]:
+        return WebOutput(self.sio) if self.sio is not None else None
+
+    def _agent(self) -> Any:
+        agent = getattr(self.app.ctx, "agent", None) if self.app else None
+        return agent if agent is not None and agent.is_ready() else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=origin_allowed,
+            max_http_buffer_size=MAX_PAYLOAD_BYTES,
+        )
+        self.sio = sio
+        chat = _ChannelBlueprint(self, sio, "web_chat", __name__)
+        web_page.add_routes(chat)
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
+            origin = environ.get("HTTP_ORIGIN")
+            # browsers always send Origin cross-site; its absence means a same-origin
+            # polling request or a client that is not a browser
+            return origin is None or origin_allowed(origin, environ)
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *_: Any) -> None:
+            self.sessions.pop(sid, None)
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any = None) -> None:
+            await self._start_session(sid, data)
+
+        @sio.on(USER_EVENT)
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            await self._receive(sid, data, on_new_message)
+
+        return chat
+
+    async def _start_session(self, sid: str, data: Any) -> None:
+        """Bind the socket to a conversation: the one it asks for if that exists, else a new one."""
+        assert self.sio is not None
+        requested = data.get("session_id") if isinstance(data, dict) else None
+        agent = self._agent()
+        tracker = None
+        if (
+            self.session_persistence
+            and agent is not None
+            and isinstance(requested, str)
+            and SESSION_ID.match(requested)
+        ):
+            tracker = await agent.tracker_store.retrieve(conversation_id(requested))
+        session_id = requested if tracker is not None and tracker.events else new_session_id()
+        conversation = conversation_id(session_id)
+        previous = self.sessions.get(sid)
+        if previous and previous != conversation:
+            await self.sio.leave_room(sid, previous)
+        self.sessions[sid] = conversation
+        await self.sio.enter_room(sid, conversation)
+        shown = history(list(tracker.events)) if tracker is not None and tracker.events else []
+        await self.sio.emit(
+            "session_confirm",
+            {"session_id": session_id, "clinic": clinic_info(), "history": shown},
+            room=sid,
+        )
+        if not shown:
+            await self._greet(conversation)
+
+    async def _greet(self, conversation: str) -> None:
+        """Open a new conversation with the greeting, as an external `greet` intent."""
+        agent = self._agent()
+        if agent is None or self.sio is None:
+            return
+        output = WebOutput(self.sio)
+        await self._typing(conversation, True)
+        try:
+            async with agent.lock_store.lock(conversation):
+                tracker = await agent.processor.fetch_tracker_and_update_session(
+                    conversation, output
+                )
+                await agent.trigger_intent("greet", [], output, tracker)
+        except Exception:
+            logger.exception("web chat: the greeting failed for a conversation")
+        finally:
+            await self._typing(conversation, False)
+
+    async def _receive(
+        self,
+        sid: str,
+        data: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        assert self.sio is not None
+        conversation = self.sessions.get(sid)
+        if conversation is None:
+            logger.debug("web chat: message before session_request; ignored")
+            return
+        incoming = clean_incoming(data.get("message") if isinstance(data, dict) else None)
+        if not incoming.usable:
+            await self._say(sid, replies.unusable_message())
+            return
+        output = WebOutput(self.sio)
+        await self._typing(conversation, True)
+        try:
+            await on_new_message(
+                UserMessage(incoming.text, output, conversation, input_channel=self.name())
+            )
+        except Exception:
+            logger.exception("web chat: a message failed for a conversation")
+            await self._say(conversation, replies.web_trouble())
+        finally:
+            await self._typing(conversation, False)
+        if incoming.truncated:
+            await self._say(conversation, replies.truncated_note())
+
+    async def _say(self, room: str, text: str) -> None:
+        assert self.sio is not None
+        await self.sio.emit(BOT_EVENT, {"text": text, "quick_replies": []}, room=room)
+
+    async def _typing(self, conversation: str, typing: bool) -> None:
+        assert self.sio is not None
+        await self.sio.emit(TYPING_EVENT, {"typing": typing}, room=conversation)

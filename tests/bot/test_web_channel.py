@@ -1,0 +1,128 @@
+"""The website chat channel's pieces that need no server: origins, payloads, history, page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+from bot.channels import web, web_page
+from bot.settings import get_settings
+
+
+@pytest.fixture
+def origins(monkeypatch):
+    def set_to(value: str) -> None:
+        monkeypatch.setenv("WEB_ALLOWED_ORIGINS", value)
+        get_settings.cache_clear()
+
+    return set_to
+
+
+def test_only_listed_origins_are_allowed(origins):
+    origins("https://clinic.example.org, http://127.0.0.1:5005/")
+    assert web.origin_allowed("https://clinic.example.org")
+    assert web.origin_allowed("http://127.0.0.1:5005")
+    assert web.origin_allowed("HTTPS://Clinic.Example.org/")
+    assert not web.origin_allowed("https://evil.example")
+    assert not web.origin_allowed("https://clinic.example.org.evil.example")
+    assert not web.origin_allowed("http://clinic.example.org")  # scheme matters
+    assert not web.origin_allowed(None)
+    assert not web.origin_allowed("null")
+
+
+def test_a_wildcard_never_opens_the_chat_to_every_origin(origins):
+    origins("* https://clinic.example.org null")
+    assert get_settings().web_allowed_origins == ("https://clinic.example.org",)
+    assert not web.origin_allowed("https://evil.example")
+
+
+def test_without_the_setting_only_the_servers_own_origin_is_allowed(origins):
+    origins("")
+    environ = {"HTTP_HOST": "127.0.0.1:5005", "wsgi.url_scheme": "http"}
+    assert web.origin_allowed("http://127.0.0.1:5005", environ)
+    assert not web.origin_allowed("http://localhost:5005", environ)
+    assert not web.origin_allowed("https://evil.example", environ)
+    assert not web.origin_allowed("http://127.0.0.1:5005", {})
+
+
+def test_session_ids_are_random_192_bits_and_namespaced():
+    ids = {web.new_session_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(web.SESSION_ID.match(i) for i in ids)
+    assert web.conversation_id("abc") == "web:abc"
+    assert not web.SESSION_ID.match("sms:+15555550123")
+    assert not web.SESSION_ID.match("../" + "a" * 29)
+
+
+def test_urgent_answers_are_tagged_with_the_numbers_to_call():
+    urgent = web.bot_payload({"text": "Call now", "utter_action": "utter_red_flag_urgent"})
+    assert urgent is not None and urgent["urgent"]["tier"] == "urgent"
+    hrefs = [c["href"] for c in urgent["urgent"]["calls"]]
+    assert hrefs == ["tel:+15555550100", "tel:+15555550199", "tel:911"]
+    emergency = web.bot_payload({"text": "911", "utter_action": "utter_red_flag_emergency"})
+    assert emergency is not None and emergency["urgent"]["calls"][0]["href"] == "tel:911"
+    plain = web.bot_payload({"text": "Ice", "utter_action": "utter_faq/ice_pack"})
+    assert plain == {"text": "Ice", "quick_replies": []}
+
+
+def test_buttons_become_quick_replies_and_empty_messages_are_dropped():
+    payload = web.bot_payload(
+        {"text": "Hi", "buttons": [{"title": "Ice packs", "payload": "How do I use ice?"}, {}]}
+    )
+    assert payload == {
+        "text": "Hi",
+        "quick_replies": [{"title": "Ice packs", "payload": "How do I use ice?"}],
+    }
+    assert web.bot_payload({"text": ""}) is None
+    assert web.bot_payload({"image": "x.png"}) is None
+
+
+def test_history_leaves_out_the_external_greet_and_keeps_only_the_last_buttons():
+    events = [
+        ActionExecuted("action_listen"),
+        UserUttered.create_external("greet"),
+        BotUttered("Hello", {"buttons": [{"title": "A", "payload": "a?"}]}, {}),
+        UserUttered("my legs are numb"),
+        BotUttered("Call the clinic now", {}, {"utter_action": "utter_red_flag_urgent"}),
+        BotUttered("Which one?", {"buttons": [{"title": "B", "payload": "b?"}]}, {}),
+    ]
+    shown = web.history(events)
+    assert [m["from"] for m in shown] == ["bot", "user", "bot", "bot"]
+    assert "quick_replies" not in shown[0]
+    assert shown[1] == {"from": "user", "text": "my legs are numb"}
+    assert shown[2]["urgent"]["tier"] == "urgent"
+    assert shown[3]["quick_replies"] == [{"title": "B", "payload": "b?"}]
+
+
+def test_tel_links_are_built_from_digits():
+    assert web_page.tel_href("(555) 555-0100") == "tel:+15555550100"
+    assert web_page.tel_href("+44 20 7946 0958") == "tel:+442079460958"
+    assert web_page.tel_href("911") == "tel:911"
+
+
+def test_static_files_stay_inside_the_static_folder():
+    assert web_page.static_file("widget.js") is not None
+    assert web_page.static_file("vendor/socket.io.min.js") is not None
+    assert web_page.static_file("vendor/README.md") is None  # not a served type
+    assert web_page.static_file("../demo.html") is None
+    assert web_page.static_file("../../bot/settings.py") is None
+    assert web_page.static_file("/etc/passwd") is None
+
+
+def test_demo_page_names_the_clinic_escaped_and_embeds_one_script(monkeypatch):
+    monkeypatch.setenv("CLINIC_NAME", 'Oak & Elm <script>alert("x")</script>')
+    get_settings.cache_clear()
+    page = web_page.demo_page()
+    assert "Oak &amp; Elm &lt;script&gt;" in page
+    assert "<script>alert" not in page
+    assert len(re.findall(r"<script\b", page)) == 1
+    assert 'src="/webhooks/web/static/widget.js"' in page
+    assert "tel:+15555550100" in page
+
+
+def test_the_widget_never_puts_text_into_html():
+    widget = (web_page.STATIC_ROOT / "widget.js").read_text()
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", widget)
+    assert "textContent" in widget
