@@ -47,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
             "\nThe assistant is running.\n"
             f"  REST: POST http://127.0.0.1:{args.port}/webhooks/rest/webhook "
             '{"sender": "me", "message": "hello"}\n'
+            f"  Website chat (demo clinic page): http://127.0.0.1:{args.port}/webhooks/web/\n"
             f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ (needs STAFF_TOKEN)\n"
             "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n",
             flush=True,
