@@ -45,6 +45,13 @@ class Settings:
     retry_max_seconds: float
     worker_poll_seconds: float
     reconcile_grace_seconds: float
+    twilio_account_sid: Optional[str] = None
+    twilio_auth_token: Optional[str] = None
+    twilio_from_number: Optional[str] = None
+    twilio_api_base: Optional[str] = None
+    twilio_webhook_url: Optional[str] = None
+    sms_reply_timeout_seconds: float = 10.0
+    sms_skip_signature_check: bool = False
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -113,4 +120,12 @@ def get_settings() -> Settings:
         retry_max_seconds=float(_env("NOTIFY_RETRY_MAX_SECONDS", "300")),
         worker_poll_seconds=float(_env("WORKER_POLL_SECONDS", "2")),
         reconcile_grace_seconds=float(_env("RECONCILE_GRACE_SECONDS", "30")),
+        twilio_account_sid=os.environ.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        twilio_from_number=os.environ.get("TWILIO_FROM_NUMBER") or None,
+        twilio_api_base=os.environ.get("TWILIO_API_BASE") or None,
+        twilio_webhook_url=os.environ.get("TWILIO_WEBHOOK_URL") or None,
+        sms_reply_timeout_seconds=float(_env("SMS_REPLY_TIMEOUT_SECONDS", "10")),
+        sms_skip_signature_check=_env("SMS_SKIP_SIGNATURE_CHECK", "0").lower()
+        in ("1", "true", "yes"),
     )
