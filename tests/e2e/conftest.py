@@ -6,11 +6,12 @@ import json
 import subprocess
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import IO, Any, Dict, Iterator, List, Optional
 
 import pytest
 
 from bot.servers import Servers, server_env
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.receivers import WebhookReceiver, free_port
 
 
@@ -31,8 +32,35 @@ class Client:
         return "\n".join(m.get("text") or "" for m in self.send(sender, message))
 
 
+class LoggedServers(Servers):
+    """Servers whose every start writes to the session's log, restarts by tests included,
+    so the log checks read everything the servers printed."""
+
+    out: Optional[IO[str]] = None
+
+    def _logged(self, popen: Dict[str, Any]) -> Dict[str, Any]:
+        if self.out is None:
+            return popen
+        return {"stdout": self.out, "stderr": subprocess.STDOUT, **popen}
+
+    def start_actions(self, **popen: Any) -> None:
+        super().start_actions(**self._logged(popen))
+
+    def start_worker(self, **popen: Any) -> None:
+        super().start_worker(**self._logged(popen))
+
+    def start_rasa(self, **popen: Any) -> None:
+        super().start_rasa(**self._logged(popen))
+
+
 WEBHOOK_SECRET = "e2e-webhook-secret"
 STAFF_TOKEN = "e2e-staff-token"
+TWILIO_ACCOUNT_SID = "AC" + "e2e0" * 8
+TWILIO_AUTH_TOKEN = "e2e-twilio-auth-token"
+TWILIO_FROM_NUMBER = "+15555550100"
+# the public address Twilio signs (the servers sit behind a proxy in production)
+TWILIO_WEBHOOK_URL = "https://clinic.example.test/webhooks/sms/webhook"
+SMS_REPLY_TIMEOUT_SECONDS = 5
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +71,19 @@ def webhook() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
+def twilio_api() -> Iterator[FakeTwilio]:
+    """A fake Twilio Messages API: where the servers' outbound texts go."""
+    api = FakeTwilio().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="session")
 def servers(
-    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver
+    trained_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    webhook: WebhookReceiver,
+    twilio_api: FakeTwilio,
 ) -> Iterator[Servers]:
     """Rasa server, action server and worker, as `python -m bot serve` runs them."""
     db = tmp_path_factory.mktemp("e2e") / "assistant.db"
@@ -61,15 +100,23 @@ def servers(
             "NOTIFY_RETRY_BASE_SECONDS": "0.5",
             "NOTIFY_RETRY_MAX_SECONDS": "1",
             "RECONCILE_GRACE_SECONDS": "3",
+            "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+            "TWILIO_API_BASE": twilio_api.url,
+            "SMS_REPLY_TIMEOUT_SECONDS": str(SMS_REPLY_TIMEOUT_SECONDS),
+            "SMS_SKIP_SIGNATURE_CHECK": "0",
         },
     )
     log = db.parent / "servers.log"
-    running = Servers(free_port(), action_port, env)
-    with log.open("w") as out:
+    running = LoggedServers(free_port(), action_port, env)
+    with log.open("w", buffering=1) as out:
+        running.out = out
         try:
-            running.start_actions(stdout=out, stderr=subprocess.STDOUT)
-            running.start_worker(stdout=out, stderr=subprocess.STDOUT)
-            running.start_rasa(stdout=out, stderr=subprocess.STDOUT)
+            running.start_actions()
+            running.start_worker()
+            running.start_rasa()
             running.log = log  # type: ignore[attr-defined]
             yield running
         finally:
