@@ -365,6 +365,9 @@ def test_phone_360_pixels_wide(browser, url):
         expect(page.locator(".ccw-bot").first).to_contain_text("I am not a doctor", timeout=ANSWER)
         box = page.locator(".ccw-panel").bounding_box()
         assert box and box["x"] == 0 and box["width"] == 360
+        # covering the screen, the chat is modal: the page behind it is inert
+        assert page.locator("main").evaluate("main => main.inert")
+        expect(page.get_by_role("dialog")).to_have_attribute("aria-modal", "true")
         ask(page, "how do I use ice packs?")
         expect(page.locator(".ccw-bot").nth(1)).to_contain_text("15 minutes", timeout=ANSWER)
         assert no_horizontal_scroll(page)
@@ -376,6 +379,8 @@ def test_phone_360_pixels_wide(browser, url):
         )
         assert size >= 18
         shot(page, "10-phone-chat")
+        page.get_by_role("button", name="Close").tap()
+        assert not page.locator("main").evaluate("main => main.inert")
     finally:
         ctx.close()
 

@@ -256,6 +256,9 @@
         submit();
       }
     });
+    if (fullScreen.addEventListener) {
+      fullScreen.addEventListener("change", updateModal);
+    }
     Array.prototype.forEach.call(document.querySelectorAll("[data-clinic-chat-open]"), function (node) {
       node.addEventListener("click", function (event) {
         event.preventDefault();
@@ -283,6 +286,7 @@
     ui.root.setAttribute("data-state", "open");
     ui.launcher.setAttribute("aria-expanded", "true");
     save({ open: true });
+    updateModal();
     connect();
     if (!keepFocus) {
       ui.input.focus();
@@ -297,7 +301,33 @@
     ui.root.setAttribute("data-state", "closed");
     ui.launcher.setAttribute("aria-expanded", "false");
     save({ open: false });
+    updateModal();
     ui.launcher.focus();
+  }
+
+  /*
+   * Where the chat covers the whole screen (phones, large zoom) it acts as a modal
+   * dialog: the page behind it is made inert, so Tab and screen readers stay in the chat.
+   */
+  var fullScreen = window.matchMedia("(max-width: 30rem), (max-height: 34rem)");
+  var inerted = [];
+
+  function updateModal() {
+    var modal = !ui.panel.hidden && fullScreen.matches;
+    ui.panel.setAttribute("aria-modal", modal ? "true" : "false");
+    if (modal) {
+      Array.prototype.forEach.call(document.body.children, function (node) {
+        if (node !== ui.root && !node.inert) {
+          node.inert = true;
+          inerted.push(node);
+        }
+      });
+    } else {
+      inerted.forEach(function (node) {
+        node.inert = false;
+      });
+      inerted = [];
+    }
   }
 
   function setStatus(kind, text) {
