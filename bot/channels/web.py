@@ -272,7 +272,10 @@ class WebInput(SocketIOInput):
             and isinstance(requested, str)
             and SESSION_ID.match(requested)
         ):
-            tracker = await agent.tracker_store.retrieve(conversation_id(requested))
+            try:
+                tracker = await agent.tracker_store.retrieve(conversation_id(requested))
+            except Exception:
+                logger.exception("web chat: could not read a conversation; starting a new one")
         session_id = requested if tracker is not None and tracker.events else new_session_id()
         conversation = conversation_id(session_id)
         previous = self.sessions.get(sid)
