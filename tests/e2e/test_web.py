@@ -48,6 +48,8 @@ CANARY = "zebra-canary-web-4417"
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):  # CI installs it: a missing browser there is a failure
+            pytest.fail(f"no Chromium at {CHROMIUM}: .ci/run should have installed it")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
