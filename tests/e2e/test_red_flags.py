@@ -9,13 +9,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Callable, List
+from typing import List
 
 import pytest
 
 from bot.notify import verify
 from bot.settings import get_settings
 from tests.e2e.conftest import STAFF_TOKEN, WEBHOOK_SECRET, Client
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -30,16 +31,6 @@ def rows(servers, conversation: str) -> List[sqlite3.Row]:
         return db.execute(
             "select * from escalations where sender = ?", [f"rest:{conversation}"]
         ).fetchall()
-
-
-def wait_until(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def hooks_for(webhook, escalation_id: int) -> list:

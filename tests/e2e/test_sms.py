@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import yaml
@@ -38,6 +38,7 @@ from tests.e2e.conftest import (
 )
 from tests.support.receivers import free_port
 from tests.support.slow_proxy import SlowProxy
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -137,16 +138,6 @@ def user_turns(servers, phone: str) -> List[sqlite3.Row]:
         "select * from events where sender_id = ? and type_name = 'user'",
         [f"sms:{phone}"],
     )
-
-
-def wait_until(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 # -- answers -----------------------------------------------------------------------

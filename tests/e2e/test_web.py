@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterator, List
 import pytest
 
 from bot.settings import PROJECT_ROOT, get_settings
+from tests.support.waiting import wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
@@ -128,16 +129,6 @@ def escalations(servers, conversation: str) -> List[sqlite3.Row]:
     with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
         db.row_factory = sqlite3.Row
         return db.execute("select * from escalations where sender = ?", [conversation]).fetchall()
-
-
-def wait_until(check, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def watch_typing(page) -> None:

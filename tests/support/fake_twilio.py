@@ -11,7 +11,6 @@ import base64
 import json
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ from typing import Callable, List, Optional
 from urllib.parse import parse_qs
 
 from tests.support.receivers import free_port
+from tests.support.waiting import wait_until
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
 
@@ -52,13 +52,7 @@ class FakeTwilio:
         return [m for m in self.sent if m.to == number]
 
     def wait_for(self, check: Callable[[], object], seconds: float = 30.0) -> object:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError("the fake Twilio API did not receive what was expected in time")
+        return wait_until(check, seconds, every=0.1)
 
     def start(self) -> FakeTwilio:
         outer = self
