@@ -153,3 +153,15 @@ def test_server_logs_hold_no_message_text(servers):
     log = servers.log.read_text()
     assert "zebra-canary-7731" not in log
     assert not re.search(r"\+1555555\d{4}", log)
+
+
+def test_a_new_warning_sign_while_asked_for_a_number_is_answered_first(servers):
+    me = sender()
+    client = Client(servers.rasa_port)
+    assert "phone number" in client.text(me, "my legs went numb this morning")
+    reply = client.text(me, "now my chest hurts really bad")
+    assert "Call 911 now" in reply
+    [row] = rows(servers, me)
+    assert row["tier"] == "emergency" and {"numbness", "chest_pain"} <= set(
+        json.loads(row["symptoms"]))
+    assert "+15555550177" in client.text(me, "555 555 0177")
