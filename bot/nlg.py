@@ -14,6 +14,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from bot import rasa_speedups
 from bot.settings import get_settings
 
 
@@ -26,6 +27,7 @@ class ClinicResponseGenerator(TemplatedNaturalLanguageGenerator):
         domain: Optional[Domain] = None,
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
+        rasa_speedups.install()
 
     async def generate(
         self,
