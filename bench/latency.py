@@ -3,17 +3,27 @@
 Each simulated patient holds a realistic conversation (questions, follow-ups, a red-flag
 report that runs the escalation action). Loopback only; bounded in count and time.
 
+Two pacings at every level:
+- paced: a patient reads each answer and types the next message. Real gaps on a phone are
+  ten seconds or more; the benchmark waits 1-3 s (seeded, uniform), so its load is heavier
+  than real use. Patients start at random moments within the first 3 s, not all at once.
+- back-to-back: no pause at all, the next message goes the moment the answer arrives. This
+  is the saturation test: with N messages always in flight on one Rasa process, latency is
+  about N times the CPU cost of one message, whatever the pipeline.
+
     python -m bench.latency [--levels 1,10,50] [--conversations 3] [--models ours,stock]
+                            [--pacing paced,back-to-back] [--think 1-3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import aiohttp
 
@@ -31,13 +41,21 @@ CONVERSATION = [
     "thanks",
 ]
 TIME_CAP_SECONDS = 240
+PACINGS = ("paced", "back-to-back")
+THINK_SECONDS = (1.0, 3.0)
 
 
 async def converse(
-    session: aiohttp.ClientSession, url: str, timings: List[float], errors: List[str]
+    session: aiohttp.ClientSession,
+    url: str,
+    timings: List[float],
+    errors: List[str],
+    think: Callable[[], float],
 ) -> None:
     sender = "bench-" + uuid.uuid4().hex[:12]
-    for text in CONVERSATION:
+    for index, text in enumerate(CONVERSATION):
+        if index:
+            await asyncio.sleep(think())
         start = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as reply:
@@ -50,7 +68,14 @@ async def converse(
         timings.append(time.perf_counter() - start)
 
 
-async def load(url: str, concurrency: int, conversations_each: int) -> Dict[str, object]:
+async def load(
+    url: str,
+    concurrency: int,
+    conversations_each: int,
+    pacing: str = "back-to-back",
+    think_seconds: Tuple[float, float] = THINK_SECONDS,
+) -> Dict[str, object]:
+    """`concurrency` patients, each holding `conversations_each` conversations in a row."""
     timings: List[float] = []
     errors: List[str] = []
     timeout = aiohttp.ClientTimeout(total=120)
@@ -58,16 +83,29 @@ async def load(url: str, concurrency: int, conversations_each: int) -> Dict[str,
     started = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
-        async def patient() -> None:
+        async def patient(number: int) -> None:
+            rng = random.Random(number)
+            if pacing == "paced":
+                await asyncio.sleep(rng.uniform(0, think_seconds[1]))
+
+                def think() -> float:
+                    return rng.uniform(*think_seconds)
+
+            else:
+
+                def think() -> float:
+                    return 0.0
+
             for _ in range(conversations_each):
                 if time.perf_counter() - started > TIME_CAP_SECONDS:
                     return
-                await converse(session, url, timings, errors)
+                await converse(session, url, timings, errors, think)
 
-        await asyncio.gather(*(patient() for _ in range(concurrency)))
+        await asyncio.gather(*(patient(n) for n in range(concurrency)))
     elapsed = time.perf_counter() - started
     ms = [t * 1000 for t in timings]
     return {
+        "pacing": pacing,
         "concurrency": concurrency,
         "messages": len(timings),
         "p50 ms": round(percentile(ms, 50)),
@@ -91,7 +129,14 @@ async def _one(url: str) -> None:
         await reply.read()
 
 
-def measure(name: str, model: Path, levels: List[int], conversations: int) -> Tuple[list, dict]:
+def measure(
+    name: str,
+    model: Path,
+    levels: List[int],
+    conversations: int,
+    pacings: Sequence[str] = PACINGS,
+    think_seconds: Tuple[float, float] = THINK_SECONDS,
+) -> Tuple[list, dict]:
     started = time.monotonic()
     with running(model) as servers:
         url = f"http://127.0.0.1:{servers.rasa_port}/webhooks/rest/webhook"
@@ -104,9 +149,10 @@ def measure(name: str, model: Path, levels: List[int], conversations: int) -> Tu
             "action server RSS MB": round(rss_mb(servers.processes["actions"].pid)),
         }
         rows = []
-        for level in levels:
-            row = asyncio.run(load(url, level, conversations))
-            rows.append({"model": name, **row})
+        for pacing in pacings:
+            for level in levels:
+                row = asyncio.run(load(url, level, conversations, pacing, think_seconds))
+                rows.append({"model": name, **row})
     return rows, memory
 
 
@@ -117,18 +163,32 @@ def main() -> None:
         "--conversations", type=int, default=3, help="conversations per simulated patient"
     )
     parser.add_argument("--models", default="ours,stock")
+    parser.add_argument("--pacing", default=",".join(PACINGS))
+    parser.add_argument("--think", default="1-3", help="paced: seconds between messages, min-max")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    pacings = args.pacing.split(",")
+    low, high = (float(x) for x in args.think.split("-"))
     models = {"ours": OURS_MODEL, "stock": STOCK_MODEL}
     rows, memory = [], []
     for name in args.models.split(","):
         if not models[name].exists():
             print(f"skipping {name}: no model at {models[name]}")
             continue
-        got, mem = measure(name, models[name], levels, args.conversations)
+        got, mem = measure(name, models[name], levels, args.conversations, pacings, (low, high))
         rows += got
         memory.append(mem)
-    keys = ["model", "concurrency", "messages", "p50 ms", "p95 ms", "p99 ms", "msg/s", "errors"]
+    keys = [
+        "model",
+        "pacing",
+        "concurrency",
+        "messages",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "msg/s",
+        "errors",
+    ]
     print(table(keys, [[r[k] for k in keys] for r in rows]))
     print()
     mkeys = list(memory[0]) if memory else []
