@@ -13,7 +13,7 @@ class validates exactly the same way in under 1 ms.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any, Dict
 
 import jsonschema
 from rasa.core.actions.action import RemoteAction
@@ -31,7 +31,7 @@ def action_result_validator() -> jsonschema.protocols.Validator:
     return validator_class(schema)
 
 
-def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self: RemoteAction, result: Dict[str, Any]) -> bool:
     try:
         action_result_validator().validate(result)
     except jsonschema.ValidationError as error:

@@ -163,5 +163,6 @@ def test_a_new_warning_sign_while_asked_for_a_number_is_answered_first(servers):
     assert "Call 911 now" in reply
     [row] = rows(servers, me)
     assert row["tier"] == "emergency" and {"numbness", "chest_pain"} <= set(
-        json.loads(row["symptoms"]))
+        json.loads(row["symptoms"])
+    )
     assert "+15555550177" in client.text(me, "555 555 0177")
