@@ -135,6 +135,26 @@ def _escalations(args: argparse.Namespace) -> int:
     return 0 if done else 1
 
 
+def _purge(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from bot.retention import purge
+    from bot.store import get_store
+
+    settings = get_settings()
+    if args.days is not None:
+        settings = replace(settings, retention_days=args.days)
+    counts = purge(get_store(), settings, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"older than {settings.retention_days} days: {verb} {counts['conversations']} "
+        f"conversations ({counts['events']} events) and {counts['sms_messages']} SMS replies; "
+        f"{'would redact' if args.dry_run else 'redacted'} {counts['escalations_redacted']} "
+        "resolved escalations"
+    )
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +187,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     resolve.add_argument("id", type=int)
     resolve.add_argument("--note", required=True)
     esc.set_defaults(run=_escalations)
+
+    purge = commands.add_parser(
+        "purge", help="delete conversations older than the retention period (RETENTION_DAYS)"
+    )
+    purge.add_argument("--days", type=int, help="override RETENTION_DAYS for this run")
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.set_defaults(run=_purge)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -52,6 +52,7 @@ class Settings:
     twilio_webhook_url: Optional[str] = None
     sms_reply_timeout_seconds: float = 10.0
     sms_skip_signature_check: bool = False
+    retention_days: int = 30
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -128,4 +129,5 @@ def get_settings() -> Settings:
         sms_reply_timeout_seconds=float(_env("SMS_REPLY_TIMEOUT_SECONDS", "10")),
         sms_skip_signature_check=_env("SMS_SKIP_SIGNATURE_CHECK", "0").lower()
         in ("1", "true", "yes"),
+        retention_days=int(_env("RETENTION_DAYS", "30")),
     )

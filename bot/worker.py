@@ -14,6 +14,7 @@ from typing import Optional
 
 from bot.notify import deliver_due
 from bot.reconcile import reconcile
+from bot.retention import purge_if_due
 from bot.settings import Settings
 from bot.store import Store
 
@@ -21,10 +22,12 @@ logger = logging.getLogger(__name__)
 
 
 def run_once(store: Store, settings: Settings) -> dict:
-    """One cycle: record missed escalations, then send what is due."""
+    """One cycle: record missed escalations, send what is due, then (hourly) apply the
+    retention period. Reconciling first means purging never meets an unchecked turn."""
     recorded = reconcile(store, settings)
     delivery = deliver_due(store, settings)
-    return {"reconciled": recorded, **delivery}
+    purged = purge_if_due(store, settings)
+    return {"reconciled": recorded, **delivery, "purged": purged}
 
 
 def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None) -> None:

@@ -1,0 +1,131 @@
+"""Keep what patients wrote only as long as the clinic needs it (`RETENTION_DAYS`, default 30).
+
+The worker calls `purge_if_due` about once an hour; `python -m bot purge` runs it by hand
+(`--dry-run` counts without deleting). What goes once a conversation has been quiet for
+RETENTION_DAYS days:
+
+- the conversation itself: every row of Rasa's `events` table for that conversation, which
+  holds the patient's words and the parse data. A conversation is kept while it has an
+  escalation that is not resolved, or urgent advice the reconciler has not checked yet, so
+  purging can never lose a warning sign;
+- the SMS reply cache and numbered choices (sms_messages, sms_choices);
+- in escalations resolved more than RETENTION_DAYS ago: the patient's message, the callback
+  number and the conversation id. Tier, symptoms, times, status and the staff's note stay,
+  as the record of what the clinic was told and did.
+
+SMS opt-outs are kept: a STOP must be honoured for as long as the number might text again.
+Deletes run with `PRAGMA secure_delete`, so SQLite overwrites the freed pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from datetime import datetime, timezone
+from typing import Dict, List, Optional
+
+from bot.reconcile import ADVICE, CURSOR
+from bot.settings import Settings
+from bot.store import Store, iso
+
+logger = logging.getLogger(__name__)
+
+DAY = 86400.0
+LAST_RUN = "retention_last_run"
+EVERY_SECONDS = 3600.0
+REDACTED = "redacted"
+
+
+def _tables(conn: sqlite3.Connection) -> set:
+    return {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+
+
+def _stale_conversations(conn: sqlite3.Connection, cutoff: float, cursor: int) -> List[str]:
+    """Conversations quiet since before `cutoff`, with nothing still needing them."""
+    names = tuple(ADVICE)
+    marks = ", ".join("?" for _ in names)
+    rows = conn.execute(
+        "select sender_id from events group by sender_id having max(timestamp) < ? "
+        "except select sender_id from events "
+        f"where type_name = 'action' and action_name in ({marks}) and id > ? "
+        "except select sender from escalations where status != 'resolved'",
+        [cutoff, *names, cursor],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def purge(
+    store: Store, settings: Settings, now: Optional[float] = None, dry_run: bool = False
+) -> Dict[str, int]:
+    """Delete or redact what is older than the retention period. Returns counts per kind."""
+    counts = {"conversations": 0, "events": 0, "sms_messages": 0, "escalations_redacted": 0}
+    if settings.retention_days <= 0:
+        return counts
+    now = time.time() if now is None else now
+    cutoff = now - settings.retention_days * DAY
+    cutoff_iso = iso(datetime.fromtimestamp(cutoff, tz=timezone.utc))
+    conn = store.db.conn
+    conn.execute("PRAGMA secure_delete = ON")
+    tables = _tables(conn)
+    cursor = int(store.get_meta(CURSOR, "0"))
+    with store._transaction() as conn:
+        if "events" in tables:
+            senders = _stale_conversations(conn, cutoff, cursor)
+            counts["conversations"] = len(senders)
+            for sender in senders:
+                counts["events"] += conn.execute(
+                    "select count(*) from events where sender_id = ?", [sender]
+                ).fetchone()[0]
+                if not dry_run:
+                    conn.execute("delete from events where sender_id = ?", [sender])
+        if "sms_messages" in tables:
+            counts["sms_messages"] = conn.execute(
+                "select count(*) from sms_messages where received_at < ?", [cutoff_iso]
+            ).fetchone()[0]
+            if not dry_run:
+                conn.execute("delete from sms_messages where received_at < ?", [cutoff_iso])
+                conn.execute("delete from sms_choices where offered_at < ?", [cutoff_iso])
+        old = [
+            row[0]
+            for row in conn.execute(
+                "select id from escalations where status = 'resolved' and resolved_at < ? "
+                "and sender != ?",
+                [cutoff_iso, REDACTED],
+            )
+        ]
+        counts["escalations_redacted"] = len(old)
+        if old and not dry_run:
+            marks = ", ".join("?" for _ in old)
+            conn.execute(
+                "update escalations set message = null, callback_number = null, sender = ? "
+                f"where id in ({marks})",
+                [REDACTED, *old],
+            )
+            conn.execute(
+                f"update escalation_reports set message = null where escalation_id in ({marks})",
+                old,
+            )
+    if not dry_run and any(counts.values()):
+        # Move the overwritten pages out of the write-ahead log into the file now.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if any(counts.values()):
+        logger.info(
+            "retention%s: %d conversations (%d events), %d SMS replies, %d escalations redacted",
+            " (dry run)" if dry_run else "",
+            counts["conversations"],
+            counts["events"],
+            counts["sms_messages"],
+            counts["escalations_redacted"],
+        )
+    return counts
+
+
+def purge_if_due(store: Store, settings: Settings, now: Optional[float] = None) -> Dict[str, int]:
+    """`purge` at most once an hour (the last run is kept in the database)."""
+    now = time.time() if now is None else now
+    if now - float(store.get_meta(LAST_RUN, "0")) < EVERY_SECONDS:
+        return {}
+    counts = purge(store, settings, now)
+    store.set_meta(LAST_RUN, str(now))
+    return counts
