@@ -8,7 +8,7 @@ import pytest
 from bot import staff
 from bot.settings import get_settings
 from bot.store import Store
-from tests.support.receivers import free_port
+from tests.support.loopback import free_port
 
 TOKEN = "staff-token-123"
 

@@ -12,7 +12,8 @@ import pytest
 
 from bot.servers import Servers, server_env
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.receivers import WebhookReceiver, free_port
+from tests.support.loopback import free_port
+from tests.support.receivers import WebhookReceiver
 
 
 class Client:

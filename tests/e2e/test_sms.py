@@ -36,7 +36,7 @@ from tests.e2e.conftest import (
     TWILIO_FROM_NUMBER,
     TWILIO_WEBHOOK_URL,
 )
-from tests.support.receivers import free_port
+from tests.support.loopback import free_port
 from tests.support.slow_proxy import SlowProxy
 from tests.support.waiting import wait_until
 

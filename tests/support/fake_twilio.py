@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, List, Optional
+from http.server import BaseHTTPRequestHandler
+from typing import Callable, List, Type
 from urllib.parse import parse_qs
 
-from tests.support.receivers import free_port
+from tests.support.loopback import LoopbackServer, QuietHandler, free_port
 from tests.support.waiting import wait_until
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json$")
@@ -36,13 +35,12 @@ class SentSms:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     """Records every message posted; answers like Twilio's Messages API."""
 
     port: int = field(default_factory=free_port)
     status: int = 201
     sent: List[SentSms] = field(default_factory=list)
-    _server: Optional[ThreadingHTTPServer] = None
 
     @property
     def url(self) -> str:
@@ -54,13 +52,10 @@ class FakeTwilio:
     def wait_for(self, check: Callable[[], object], seconds: float = 30.0) -> object:
         return wait_until(check, seconds, every=0.1)
 
-    def start(self) -> FakeTwilio:
+    def handler(self) -> Type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
@@ -122,12 +117,4 @@ class FakeTwilio:
                     },
                 )
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler

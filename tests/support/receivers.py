@@ -6,18 +6,13 @@ what it received and can be stopped and started again on the same port.
 
 from __future__ import annotations
 
-import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, List, Optional
+from http.server import BaseHTTPRequestHandler
+from typing import Dict, List, Type
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.loopback import LoopbackServer, QuietHandler, free_port
 
 
 @dataclass
@@ -27,25 +22,21 @@ class Received:
 
 
 @dataclass
-class WebhookReceiver:
+class WebhookReceiver(LoopbackServer):
     """Answers 200 to every POST and records it; `status` can make it fail."""
 
     port: int = field(default_factory=free_port)
     status: int = 200
     received: List[Received] = field(default_factory=list)
-    _server: Optional[ThreadingHTTPServer] = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
-    def start(self) -> WebhookReceiver:
+    def handler(self) -> Type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if outer.status == 200:
@@ -54,15 +45,7 @@ class WebhookReceiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler
 
 
 class _SmtpHandler(socketserver.StreamRequestHandler):

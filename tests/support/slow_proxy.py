@@ -7,15 +7,16 @@ for an action server that is overloaded or stuck.
 
 from __future__ import annotations
 
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional
+from http.server import BaseHTTPRequestHandler
+from typing import Optional, Type
+
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 
-class SlowProxy:
+class SlowProxy(LoopbackServer):
     """Forwards POSTs to `target` after `delay` seconds; GETs at once."""
 
     def __init__(self, port: int, target: str, delay: float) -> None:
@@ -23,15 +24,11 @@ class SlowProxy:
         self.target = target.rstrip("/")
         self.delay = delay
         self.held = 0
-        self._server: Optional[ThreadingHTTPServer] = None
 
-    def start(self) -> SlowProxy:
+    def handler(self) -> Type[BaseHTTPRequestHandler]:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _forward(self, body: Optional[bytes]) -> None:
                 request = urllib.request.Request(
                     outer.target + self.path,
@@ -59,13 +56,4 @@ class SlowProxy:
                 time.sleep(outer.delay)
                 self._forward(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler
