@@ -237,24 +237,19 @@ def test_the_same_message_sid_twice_runs_once(sms, servers):
     assert len(reports) == 1 and len(user_turns(servers, me)) == 1
 
 
-def test_numbered_choices_round_trip_through_the_assistant(sms, servers, domain, monkeypatch):
-    """No SMS response carries buttons today, so the choices are offered as the channel
-    stores them for a buttoned message (the web variant of "which procedure?"); the
-    patient's "2" then goes through the real server as that choice's question."""
-    from bot.sms_store import get_sms_store
-
+def test_numbered_choices_round_trip_through_the_assistant(sms, servers):
+    """ "How long does it last?" with no topic yet: the SMS answer offers numbered choices,
+    and the patient's "2" goes through the real server as that choice's question."""
     me = patient()
-    [web] = [v for v in domain["responses"]["utter_ask_which_procedure"] if "channel" not in v]
-    rendered = render([web])
-    assert rendered.parts[0].endswith("Reply 1 for Vertebroplasty, 2 for Kyphoplasty.")
-    monkeypatch.setenv("ASSISTANT_DB", servers.env["ASSISTANT_DB"])
-    get_settings.cache_clear()
-    get_sms_store().offer(me, rendered.choices)
-    assert sms.text(me, "2") == sms_variant("utter_faq/what_is_kyphoplasty")
-    assert sms.text(me, "2") != sms_variant("utter_faq/what_is_kyphoplasty")
-    [first, second] = user_turns(servers, me)
-    assert '"text": "What is kyphoplasty?"' in first["data"]
-    assert '"text": "2"' in second["data"]
+    asked = sms.text(me, "how long does it last?")
+    assert asked.endswith(
+        "Reply 1 for The procedure, 2 for The soreness, 3 for Activity limits, 4 for The cement."
+    )
+    answer = sms.text(me, "2")
+    assert answer == sms.text(patient(), "How long will I be sore?")
+    turns = user_turns(servers, me)
+    assert '"text": "How long will I be sore?"' in turns[-1]["data"]
+    assert sms.text(me, "2") != answer  # the choices were used up: "2" is just text now
 
 
 # -- awkward messages --------------------------------------------------------------
@@ -428,7 +423,8 @@ def all_sms_answers(domain: Dict[str, Any]) -> Dict[str, List[str]]:
     texts: Dict[str, str] = {}
     for name, variants in domain["responses"].items():
         [sms] = [v for v in variants if v.get("channel") == "sms"]
-        texts[name] = sms["text"].format(**values)
+        message = {"text": sms["text"].format(**values), "buttons": sms.get("buttons") or []}
+        texts[name] = "\n".join(render([message]).parts)
     answers: Dict[str, List[str]] = {name: pack([t]) for name, t in texts.items()}
     turns: List[List[str]] = []
     for path in sorted((PROJECT_ROOT / "data").glob("*/*.yml")):
