@@ -23,7 +23,7 @@ import random
 import time
 import uuid
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import aiohttp
 
@@ -50,12 +50,13 @@ async def converse(
     url: str,
     timings: List[float],
     errors: List[str],
-    think: Callable[[], float],
+    rng: random.Random,
+    pause: Tuple[float, float],
 ) -> None:
     sender = "bench-" + uuid.uuid4().hex[:12]
     for index, text in enumerate(CONVERSATION):
-        if index:
-            await asyncio.sleep(think())
+        if index and pause[1]:
+            await asyncio.sleep(rng.uniform(*pause))
         start = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text}) as reply:
@@ -82,24 +83,15 @@ async def load(
     connector = aiohttp.TCPConnector(limit=concurrency)
     started = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        pause = think_seconds if pacing == "paced" else (0.0, 0.0)
 
         async def patient(number: int) -> None:
             rng = random.Random(number)
-            if pacing == "paced":
-                await asyncio.sleep(rng.uniform(0, think_seconds[1]))
-
-                def think() -> float:
-                    return rng.uniform(*think_seconds)
-
-            else:
-
-                def think() -> float:
-                    return 0.0
-
+            await asyncio.sleep(rng.uniform(0, pause[1]))
             for _ in range(conversations_each):
                 if time.perf_counter() - started > TIME_CAP_SECONDS:
                     return
-                await converse(session, url, timings, errors, think)
+                await converse(session, url, timings, errors, rng, pause)
 
         await asyncio.gather(*(patient(n) for n in range(concurrency)))
     elapsed = time.perf_counter() - started
