@@ -23,7 +23,7 @@ import logging
 import sqlite3
 import time
 from datetime import datetime, timezone
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from bot.reconcile import ADVICE, CURSOR
 from bot.settings import Settings
@@ -41,18 +41,18 @@ def _tables(conn: sqlite3.Connection) -> set:
     return {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
 
 
-def _stale_conversations(conn: sqlite3.Connection, cutoff: float, cursor: int) -> List[str]:
-    """Conversations quiet since before `cutoff`, with nothing still needing them."""
+def _stale_conversations(cutoff: float, cursor: int) -> Tuple[str, List[object]]:
+    """SQL (and its parameters) for the conversations quiet since before `cutoff`, with
+    nothing still needing them."""
     names = tuple(ADVICE)
     marks = ", ".join("?" for _ in names)
-    rows = conn.execute(
+    sql = (
         "select sender_id from events group by sender_id having max(timestamp) < ? "
         "except select sender_id from events "
         f"where type_name = 'action' and action_name in ({marks}) and id > ? "
-        "except select sender from escalations where status != 'resolved'",
-        [cutoff, *names, cursor],
-    ).fetchall()
-    return [row[0] for row in rows]
+        "except select sender from escalations where status != 'resolved'"
+    )
+    return sql, [cutoff, *names, cursor]
 
 
 def purge(
@@ -65,20 +65,20 @@ def purge(
     now = time.time() if now is None else now
     cutoff = now - settings.retention_days * DAY
     cutoff_iso = iso(datetime.fromtimestamp(cutoff, tz=timezone.utc))
-    conn = store.db.conn
-    conn.execute("PRAGMA secure_delete = ON")
-    tables = _tables(conn)
+    store.db.conn.execute("PRAGMA secure_delete = ON")
+    tables = _tables(store.db.conn)
     cursor = int(store.get_meta(CURSOR, "0"))
     with store._transaction() as conn:
         if "events" in tables:
-            senders = _stale_conversations(conn, cutoff, cursor)
-            counts["conversations"] = len(senders)
-            for sender in senders:
-                counts["events"] += conn.execute(
-                    "select count(*) from events where sender_id = ?", [sender]
-                ).fetchone()[0]
-                if not dry_run:
-                    conn.execute("delete from events where sender_id = ?", [sender])
+            stale, params = _stale_conversations(cutoff, cursor)
+            conversations, events = conn.execute(
+                "select count(distinct sender_id), count(*) from events "
+                f"where sender_id in ({stale})",
+                params,
+            ).fetchone()
+            counts.update(conversations=conversations, events=events)
+            if not dry_run:
+                conn.execute(f"delete from events where sender_id in ({stale})", params)
         if "sms_messages" in tables:
             counts["sms_messages"] = conn.execute(
                 "select count(*) from sms_messages where received_at < ?", [cutoff_iso]
