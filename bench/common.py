@@ -9,7 +9,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from bot.model import MODEL_DIR
 from bot.servers import Servers, server_env
@@ -74,14 +74,13 @@ def train_stock(force: bool = False) -> float:
 
 
 @contextmanager
-def running(model: Path) -> Iterator[Servers]:
+def running(model: Path, extra: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
     """Action server, worker and Rasa server for `model` on free loopback ports, with a
-    throwaway database; stopped on exit."""
+    throwaway database and any `extra` settings; stopped on exit."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     action_port = free_port()
-    env = server_env(
-        action_port, {"ASSISTANT_DB": str(workdir / "assistant.db"), "STAFF_PORT": str(free_port())}
-    )
+    settings = {"ASSISTANT_DB": str(workdir / "assistant.db"), "STAFF_PORT": str(free_port())}
+    env = server_env(action_port, {**settings, **(extra or {})})
     servers = Servers(free_port(), action_port, env, model=model)
     log = (workdir / "servers.log").open("w")
     try:
