@@ -27,7 +27,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import sqlite_utils
 
-TIER_ORDER = ("emergency", "urgent", "callback")
+from bot.tiers import more_urgent
+
 STATUSES = ("open", "acknowledged", "resolved")
 MAX_MESSAGE = 500
 
@@ -38,10 +39,6 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def more_urgent(a: str, b: str) -> str:
-    return a if TIER_ORDER.index(a) <= TIER_ORDER.index(b) else b
 
 
 @dataclass(frozen=True)
@@ -146,8 +143,9 @@ class Store:
     # -- escalations ------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on); public for
+        the modules that keep their own tables in this file (SMS state, retention)."""
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -191,7 +189,7 @@ class Store:
         at = iso(now or utcnow())
         text = (message or "")[:MAX_MESSAGE]
         found = json.dumps(sorted(set(symptoms)))
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             seen = conn.execute(
                 "select r.escalation_id, e.tier from escalation_reports r "
                 "join escalations e on e.id = r.escalation_id where r.event_key = ?",
@@ -263,7 +261,7 @@ class Store:
         return Recorded(int(escalation_id), created=created, duplicate=False, tier=new_tier)
 
     def set_callback_number(self, escalation_id: int, number: str) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             self._update(
                 conn,
                 "escalations",
@@ -313,7 +311,7 @@ class Store:
     def _move(
         self, escalation_id: int, status: str, extra: Dict[str, Any], allowed_from: Sequence[str]
     ) -> bool:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             row = conn.execute(
                 "select status from escalations where id = ?", [escalation_id]
             ).fetchone()
@@ -362,7 +360,7 @@ class Store:
         now: Optional[datetime] = None,
     ) -> None:
         moment = now or utcnow()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             update: Dict[str, Any] = {"last_error": None if ok else error[:500]}
             if ok:
                 update["delivered_at"] = iso(moment)
@@ -383,7 +381,7 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "insert into meta (key, value) values (?, ?) "
                 "on conflict(key) do update set value = excluded.value",

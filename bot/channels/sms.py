@@ -58,15 +58,15 @@ from bot.channels.sms_format import (
     scrub,
     twiml,
 )
+from bot.channels.sms_store import SmsStore, get_sms_store
 from bot.escalations import SMS_PREFIX
 from bot.settings import get_settings
-from bot.sms_store import SmsStore, get_sms_store
 from bot.text import clean_incoming
+from bot.tiers import EMERGENCY, advice_tier
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-RED_FLAG_ADVICE = {"utter_red_flag_emergency": "emergency", "utter_red_flag_urgent": "urgent"}
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
@@ -414,8 +414,8 @@ class SmsInput(InputChannel):
         """The red-flag tier to advise on now, if the message reports a warning sign and
         the advice for it (or a more urgent one) is not among the messages ready."""
         tier = red_flag_tier(text)
-        given = {RED_FLAG_ADVICE.get(str(m.get("utter_action"))) for m in ready}
-        if not tier or tier in given or "emergency" in given:
+        given = {advice_tier(m.get("utter_action")) for m in ready}
+        if not tier or tier in given or EMERGENCY in given:
             return None
         return tier
 
@@ -441,7 +441,7 @@ class SmsInput(InputChannel):
             late = [
                 m
                 for m in output.messages[already:]
-                if not (advised and RED_FLAG_ADVICE.get(str(m.get("utter_action"))) == advised)
+                if not (advised and advice_tier(m.get("utter_action")) == advised)
             ]
             rendered = render(late)
             texts = pack(rendered.parts) or (pack([replies.sms_trouble()]) if promised else [])

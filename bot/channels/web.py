@@ -35,6 +35,7 @@ from bot.channels import web_page
 from bot.channels.web_page import tel_href
 from bot.settings import get_settings
 from bot.text import clean_incoming
+from bot.tiers import EMERGENCY, advice_tier
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,6 @@ BOT_EVENT = "bot_uttered"
 TYPING_EVENT = "bot_typing"
 MAX_PAYLOAD_BYTES = 64 * 1024
 HISTORY_LIMIT = 200
-
-# the answers that tell a patient with a warning sign what to do now
-URGENT_RESPONSES = {
-    "utter_red_flag_emergency": "emergency",
-    "utter_red_flag_urgent": "urgent",
-}
 
 
 def new_session_id() -> str:
@@ -108,7 +103,7 @@ def urgent_info(tier: str) -> Dict[str, Any]:
         "number": s.after_hours_phone,
         "href": tel_href(s.after_hours_phone),
     }
-    calls = [emergency, clinic] if tier == "emergency" else [clinic, after_hours, emergency]
+    calls = [emergency, clinic] if tier == EMERGENCY else [clinic, after_hours, emergency]
     return {"tier": tier, "calls": calls}
 
 
@@ -127,7 +122,7 @@ def bot_payload(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if not isinstance(text, str) or not (text or quick_replies):
         return None
     payload: Dict[str, Any] = {"text": text, "quick_replies": quick_replies}
-    tier = URGENT_RESPONSES.get(message.get("utter_action") or "")
+    tier = advice_tier(message.get("utter_action"))
     if tier:
         payload["urgent"] = urgent_info(tier)
     return payload
