@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import parse_all
+from tests.support.nlu import parse_all
 
 TEST_SET = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
 RANK = {"emergency": 0, "urgent": 1, None: 9}

@@ -30,13 +30,13 @@ from bot.channels.sms_format import (
 )
 from bot.servers import action_server_command, wait_for
 from bot.settings import PROJECT_ROOT, get_settings
-from tests.e2e.conftest import (
+from tests.support.loopback import free_port
+from tests.support.servers import (
     SMS_REPLY_TIMEOUT_SECONDS,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM_NUMBER,
     TWILIO_WEBHOOK_URL,
 )
-from tests.support.loopback import free_port
 from tests.support.slow_proxy import SlowProxy
 from tests.support.waiting import wait_until
 
