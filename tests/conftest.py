@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,8 +43,10 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
-    """domain.yml as plain data."""
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    """The merged domain as plain data: domain.yml and the answers in data/responses/."""
+    from bot.content import load_domain
+
+    return load_domain()
 
 
 @pytest.fixture
