@@ -92,14 +92,14 @@ def clinic_info() -> Dict[str, str]:
 def urgent_info(tier: str) -> Dict[str, Any]:
     """What the widget shows beside an urgent answer: the tier and the numbers to call."""
     s = get_settings()
-    emergency = {"label": "Call 911", "number": "911", "href": "tel:911"}
+    emergency = {"label": replies.say("web_call_emergency"), "number": "911", "href": "tel:911"}
     clinic = {
-        "label": f"Call {s.clinic_name}",
+        "label": replies.say("web_call_clinic"),
         "number": s.clinic_phone,
         "href": tel_href(s.clinic_phone),
     }
     after_hours = {
-        "label": "Clinic closed? Call",
+        "label": replies.say("web_call_after_hours"),
         "number": s.after_hours_phone,
         "href": tel_href(s.after_hours_phone),
     }
