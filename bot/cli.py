@@ -123,15 +123,15 @@ def _escalations(args: argparse.Namespace) -> int:
                 _print_escalation(row)
             print(f"{len(rows)} escalation(s)")
         return 0
-    row = store.get(args.id)
-    if row is None:
+    found = store.get(args.id)
+    if found is None:
         print(f"no escalation #{args.id}", file=sys.stderr)
         return 1
     if args.action == "show":
-        print(json.dumps(row, indent=2))
+        print(json.dumps(found, indent=2))
         return 0
     done = store.acknowledge(args.id) if args.action == "ack" else store.resolve(args.id, args.note)
-    print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + row['status'] + ')'}")
+    print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + found['status'] + ')'}")
     return 0 if done else 1
 
 

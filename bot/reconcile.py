@@ -72,4 +72,3 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
                 )
         store.set_meta(CURSOR, str(event_id))
     return recorded
-

@@ -26,11 +26,17 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import sqlite_utils
+from sqlite_utils.db import Table
 
 from bot.tiers import more_urgent
 
 STATUSES = ("open", "acknowledged", "resolved")
 MAX_MESSAGE = 500
+
+
+def table(db: sqlite_utils.Database, name: str) -> Table:
+    """The table `name` (sqlite-utils' `db[name]` is typed Table or View; ours are tables)."""
+    return Table(db, name)
 
 
 def utcnow() -> datetime:
@@ -77,7 +83,7 @@ class Store:
     def _create(self) -> None:
         db = self._db
         assert db is not None
-        db["escalations"].create(
+        table(db, "escalations").create(
             {
                 "id": int,
                 "created_at": str,
@@ -98,7 +104,7 @@ class Store:
             if_not_exists=True,
             not_null={"created_at", "sender", "tier", "status"},
         )
-        db["escalation_reports"].create(
+        table(db, "escalation_reports").create(
             {
                 "id": int,
                 "escalation_id": int,
@@ -113,8 +119,8 @@ class Store:
             foreign_keys=[("escalation_id", "escalations")],
             if_not_exists=True,
         )
-        db["escalation_reports"].create_index(["event_key"], unique=True, if_not_exists=True)
-        db["outbox"].create(
+        table(db, "escalation_reports").create_index(["event_key"], unique=True, if_not_exists=True)
+        table(db, "outbox").create(
             {
                 "id": int,
                 "escalation_id": int,
@@ -130,15 +136,15 @@ class Store:
             foreign_keys=[("escalation_id", "escalations")],
             if_not_exists=True,
         )
-        db["notification_attempts"].create(
+        table(db, "notification_attempts").create(
             {"id": int, "outbox_id": int, "at": str, "ok": int, "error": str},
             pk="id",
             foreign_keys=[("outbox_id", "outbox")],
             if_not_exists=True,
         )
-        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-        db["escalations"].create_index(["sender", "status"], if_not_exists=True)
-        db["outbox"].create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
+        table(db, "meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        table(db, "escalations").create_index(["sender", "status"], if_not_exists=True)
+        table(db, "outbox").create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
 
     # -- escalations ------------------------------------------------------------
 

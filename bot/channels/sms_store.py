@@ -26,7 +26,7 @@ from typing import Dict, List, Optional, Sequence
 import sqlite_utils
 
 from bot.channels.sms_format import Choice
-from bot.store import Store, get_store, iso, utcnow
+from bot.store import Store, get_store, iso, table, utcnow
 
 CHOICES_TTL = timedelta(hours=1)
 
@@ -50,17 +50,17 @@ class SmsStore:
 
     def _create(self) -> None:
         db = self.store.db
-        db["sms_opt_outs"].create(
+        table(db, "sms_opt_outs").create(
             {"phone": str, "opted_out_at": str, "keyword": str, "message_sid": str},
             pk="phone",
             if_not_exists=True,
         )
-        db["sms_messages"].create(
+        table(db, "sms_messages").create(
             {"message_sid": str, "phone": str, "received_at": str, "reply": str, "replied_at": str},
             pk="message_sid",
             if_not_exists=True,
         )
-        db["sms_choices"].create(
+        table(db, "sms_choices").create(
             {"phone": str, "number": int, "title": str, "payload": str, "offered_at": str},
             pk=("phone", "number"),
             if_not_exists=True,

@@ -271,7 +271,11 @@ class WebInput(SocketIOInput):
                 tracker = await agent.tracker_store.retrieve(conversation_id(requested))
             except Exception:
                 logger.exception("web chat: could not read a conversation; starting a new one")
-        session_id = requested if tracker is not None and tracker.events else new_session_id()
+        session_id = (
+            requested
+            if isinstance(requested, str) and tracker is not None and tracker.events
+            else new_session_id()
+        )
         conversation = conversation_id(session_id)
         previous = self.sessions.get(sid)
         if previous and previous != conversation:
