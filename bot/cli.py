@@ -1,8 +1,13 @@
-"""The command line: train, serve, chat.
+"""The command line: `python -m bot <command>`.
 
 python -m bot train [--force]      train when the model is missing or stale
-python -m bot serve [--no-train]   run the action server and the Rasa server
+python -m bot serve [--no-train]   run the action server, the worker and the Rasa server
 python -m bot chat                 talk to a running assistant in the terminal
+python -m bot worker               notifications, reconciliation, retention, staff page
+python -m bot escalations ...      the staff's queue: list [--json] [--status S], show, ack,
+                                   resolve ID --note "..."
+python -m bot purge [--days N]     apply the retention period now ([--dry-run] counts only)
+python -m bot content              write the content report for clinicians (results/content.md)
 """
 
 from __future__ import annotations
@@ -155,6 +160,13 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _content(args: argparse.Namespace) -> int:
+    from bot.content_report import write
+
+    print(f"content report: {write()}")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -194,6 +206,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     purge.add_argument("--days", type=int, help="override RETENTION_DAYS for this run")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(run=_purge)
+
+    content = commands.add_parser(
+        "content", help="write the content report for clinicians (results/content.md)"
+    )
+    content.set_defaults(run=_content)
 
     args = parser.parse_args(argv)
     return int(args.run(args))
