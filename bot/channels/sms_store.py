@@ -26,7 +26,8 @@ from typing import Dict, List, Optional, Sequence
 import sqlite_utils
 
 from bot.channels.sms_format import Choice
-from bot.store import Store, get_store, iso, table, utcnow
+from bot.store import Store, get_store, iso, utcnow
+from bot.store_schema import table
 
 CHOICES_TTL = timedelta(hours=1)
 
