@@ -33,7 +33,15 @@ def say(name: str, **values: Any) -> str:
 
 @lru_cache(maxsize=1)
 def _domain_responses() -> Dict[str, Any]:
-    return yaml.safe_load(DOMAIN_PATH.read_text(encoding="utf-8"))["responses"]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(DOMAIN_PATH.read_text(encoding="utf-8"), Loader=loader)["responses"]
+
+
+def preload() -> None:
+    """Read the replies and the domain's advice now (a channel calls this when it starts),
+    so the first warning sign is not answered late while YAML is parsed."""
+    catalogue()
+    _domain_responses()
 
 
 def red_flag_advice(tier: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot import warnings_filter
 from bot.model import MODEL_PATH
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -25,6 +26,9 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     """The environment the servers run with: this one (they read their settings from it
     through bot.settings) plus quiet defaults."""
     env = dict(os.environ)
+    for name, value in warnings_filter.ENVIRONMENT.items():
+        env.setdefault(name, value)
+    env["PYTHONWARNINGS"] = warnings_filter.python_warnings(env.get("PYTHONWARNINGS", ""))
     env.setdefault("ASSISTANT_DB", str(get_settings().assistant_db))
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{action_port}/webhook")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")

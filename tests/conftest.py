@@ -15,8 +15,15 @@ from bot.settings import get_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Rasa's structlog prints parsed messages at DEBUG unless configured: keep it at WARNING."""
+    """Rasa's structlog prints parsed messages at DEBUG unless configured: keep it at WARNING.
+    The known third-party warnings are filtered, here and in the servers tests start."""
     import logging
+
+    from bot import warnings_filter
+
+    for line in warnings_filter.pytest_filters():
+        config.addinivalue_line("filterwarnings", line)
+    warnings_filter.install()
 
     from rasa.utils.log_utils import configure_structlog
 

@@ -111,6 +111,7 @@ class SmsInput(ReplyDeadline, InputChannel):
         self.skip_signature_check = skip_signature_check
         self.reply_timeout = reply_timeout
         self._tasks: Set[asyncio.Future] = set()
+        replies.preload()
         self._warn_at_start()
 
     def _warn_at_start(self) -> None:

@@ -215,6 +215,7 @@ class WebInput(SocketIOInput):
             socketio_path=SOCKETIO_PATH,
         )
         self.app: Optional[Sanic] = None
+        replies.preload()
         self.sessions: Dict[str, str] = {}  # socket id -> conversation id
 
     def get_output_channel(self) -> Optional[WebOutput]:
