@@ -1,8 +1,8 @@
 """The red-flag tier vocabulary: the tiers, their order and their advice responses.
 
-One home for these facts, imported by the NLU components, the channels, the
-escalation store and the reconciler. Imports nothing from the project, so any
-layer may import it.
+One home for these facts, imported by the channels, the escalations, the store and
+the reconciler (and the red-flag NLU components, which read their tiers from their
+lexicon today). Imports nothing from the project, so any layer may import it.
 
 - `EMERGENCY` (call 911) and `URGENT` (call the clinic now) are the warning-sign
   tiers, `RED_FLAG_TIERS` most urgent first;

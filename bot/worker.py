@@ -1,5 +1,6 @@
-"""The worker: sends the notification outbox, reconciles missed escalations, serves the
-staff page. Runs beside the Rasa server and the action server (`python -m bot worker`).
+"""The worker: sends the notification outbox, reconciles missed escalations, applies the
+retention period hourly, serves the staff page. Runs beside the Rasa server and the
+action server (`python -m bot worker`).
 
 Pending notifications live in the database, so a restart loses none; each is
 retried with backoff until it is delivered.
