@@ -48,13 +48,23 @@ def local_origins(port: int) -> List[str]:
 
 
 def action_server_command(port: int) -> List[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "bot.launch",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(port),
+    ]
 
 
 def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
     return [
         sys.executable,
         "-m",
+        "bot.launch",
         "rasa",
         "run",
         "--model",

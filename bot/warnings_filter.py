@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 # (category, module the warning is attributed to); subclasses of the category match too
 KNOWN: Tuple[Tuple[str, str], ...] = (
@@ -26,9 +26,13 @@ KNOWN: Tuple[Tuple[str, str], ...] = (
     ("DeprecationWarning", "spacy.cli._util"),  # click parser.split_arg_string
     ("DeprecationWarning", "spacy.cli.info"),  # imports pkg_resources
     ("DeprecationWarning", "importlib._bootstrap"),  # six's load_module(), under TensorFlow
-    ("DeprecationWarning", "packaging.markers"),  # pyparsing 3 camelCase names
-    ("DeprecationWarning", "packaging.requirements"),  # pyparsing 3 camelCase names
-    ("DeprecationWarning", "matplotlib.fontconfig_pattern"),  # pyparsing 3 camelCase names
+    # pyparsing 3's camelCase names: PyparsingDeprecationWarning is also a UserWarning
+    ("DeprecationWarning", "packaging.markers"),
+    ("DeprecationWarning", "packaging.requirements"),
+    ("DeprecationWarning", "matplotlib.fontconfig_pattern"),
+    ("UserWarning", "packaging.markers"),
+    ("UserWarning", "packaging.requirements"),
+    ("UserWarning", "matplotlib.fontconfig_pattern"),
     ("DeprecationWarning", "tensorflow.lite.python.util"),  # jax.xla_computation
     ("DeprecationWarning", "rasa.core.tracker_store"),  # SQLAlchemy MovedIn20Warning
 )
@@ -49,14 +53,44 @@ def pytest_filters() -> Tuple[str, ...]:
 
 
 def install() -> None:
-    """Apply the filters in this process, and set them for the processes it starts."""
-    for category, module in KNOWN:
-        warnings.filterwarnings(
-            "ignore", category=_builtin(category), module=re.escape(module) + r"\Z"
-        )
+    """Apply the filters in this process, keep them in front of the filters libraries add
+    later, and set them for the processes it starts."""
+    _apply()
+    _keep_first()
     for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     os.environ["PYTHONWARNINGS"] = python_warnings(os.environ.get("PYTHONWARNINGS", ""))
+
+
+def _apply() -> None:
+    for category, module in KNOWN:
+        _original_filterwarnings(
+            "ignore", category=_builtin(category), module=re.escape(module) + r"\Z"
+        )
+
+
+_original_filterwarnings = warnings.filterwarnings
+_original_simplefilter = warnings.simplefilter
+
+
+def _keep_first() -> None:
+    """Sanic (at import: `once` for every DeprecationWarning) and Rasa (at start-up: `once`
+    for every UserWarning, which pyparsing's deprecations also are) put filters in front
+    of ours; after any filter is added, ours go back in front."""
+    if getattr(warnings.filterwarnings, "_ours_first", False):
+        return
+
+    def filterwarnings(*args: Any, **kwargs: Any) -> None:
+        _original_filterwarnings(*args, **kwargs)
+        _apply()
+
+    def simplefilter(*args: Any, **kwargs: Any) -> None:
+        _original_simplefilter(*args, **kwargs)
+        _apply()
+
+    filterwarnings._ours_first = True  # type: ignore[attr-defined]
+    warnings.filterwarnings = filterwarnings
+    warnings.simplefilter = simplefilter
 
 
 def _builtin(name: str) -> type:
