@@ -51,8 +51,10 @@ def patient() -> str:
 
 
 def sms_variant(name: str) -> str:
-    """The domain's SMS text of a response, filled with the default settings."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    """The merged domain's SMS text of a response, filled with the default settings."""
+    from bot.content import domain as merged_domain
+
+    domain = merged_domain()
     [text] = [v["text"] for v in domain["responses"][name] if v.get("channel") == "sms"]
     return to_gsm7(text.format(**get_settings().response_values()))
 
