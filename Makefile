@@ -6,10 +6,10 @@ DEV_STAMP := $(VENV)/.installed-dev
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup train run serve chat test lint validate check bench clean
+.PHONY: help setup train run serve chat test test-fast test-one lint validate check content bench clean
 
 help: ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $$(scripts/python310) -m venv $(VENV)
@@ -40,13 +40,26 @@ test: $(DEV_STAMP) ## set up, train if needed, and run every test
 	$(PY) -m bot train
 	$(PY) -m pytest
 
-lint: $(DEV_STAMP) ## ruff on the Python code
+FAST := not model and not e2e and not rasa_cli
+test-fast: $(DEV_STAMP) ## the unit tests: no model, no servers, no rasa command line
+	$(PY) -m pytest -m "$(FAST)"
+
+test-one: $(DEV_STAMP) ## one test or file: make test-one T=tests/bot/test_store.py::test_name
+	@test -n "$(T)" || { echo 'usage: make test-one T=path[::name]'; exit 2; }
+	$(PY) -m pytest $(T)
+
+lint: $(DEV_STAMP) ## ruff check, ruff format --check, mypy
 	$(PY) -m ruff check bot actions tests bench
+	$(PY) -m ruff format --check bot actions tests bench
+	$(PY) -m mypy
 
 validate: $(STAMP) ## rasa data validate, warnings are errors
 	$(PY) -m rasa data validate --fail-on-warnings
 
-check: lint test ## what CI runs
+check: lint test ## what CI runs (.ci/run): lint, then make test
+
+content: $(DEV_STAMP) ## the content report for clinicians: results/content.md
+	$(PY) -m bot content
 
 bench: $(DEV_STAMP) ## benchmarks against the stock rasa init setup (about 40 min), one table
 	$(PY) -m bot train

@@ -94,7 +94,7 @@ def running(model: Path, extra: Optional[Dict[str, str]] = None) -> Iterator[Ser
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def table(headers: Sequence[str], rows: List[Sequence[object]]) -> str:
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

@@ -18,10 +18,10 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from bench.common import OURS_MODEL, STOCK_MODEL, table
 from bot.settings import PROJECT_ROOT
+from bot.tiers import rank
 
 NLU_TEST = PROJECT_ROOT / "tests" / "data" / "nlu_test.yml"
 RED_FLAGS = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
-RANK = {"emergency": 0, "urgent": 1}
 
 
 def full_intent(parse: Dict) -> str:
@@ -69,7 +69,7 @@ def evaluate(model: Path) -> Dict[str, object]:
     caught = sum(
         1
         for r, p in zip(reports, rep, strict=False)
-        if escalated(p) and RANK[tier(p)] <= RANK[r["tier"]]
+        if escalated(p) and rank(tier(p)) <= rank(r["tier"])
     )
     alarms = sum(1 for p in look if escalated(p))
     return {

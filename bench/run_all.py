@@ -34,8 +34,8 @@ def main() -> None:
     mem: Dict[str, Dict] = {}
     qual: Dict[str, Dict] = {}
     for name, model in (("ours", OURS_MODEL), ("stock", STOCK_MODEL)):
-        rows, memory = latency.measure(name, model, [1, 10, 50], 3)
-        lat[name] = {(r["pacing"], r["concurrency"]): r for r in rows}
+        measured, memory = latency.measure(name, model, [1, 10, 50], 3)
+        lat[name] = {(r["pacing"], r["concurrency"]): r for r in measured}
         mem[name] = memory
         qual[name] = quality.evaluate(model)
     flags = red_flags.throughput(10)

@@ -2,6 +2,10 @@
 
 import sys
 
-from bot.cli import main
+from bot import warnings_filter
+
+warnings_filter.install()  # before the imports that warn, and for the servers it starts
+
+from bot.cli import main  # noqa: E402
 
 sys.exit(main())

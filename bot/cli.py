@@ -1,8 +1,13 @@
-"""The command line: train, serve, chat.
+"""The command line: `python -m bot <command>`.
 
 python -m bot train [--force]      train when the model is missing or stale
-python -m bot serve [--no-train]   run the action server and the Rasa server
+python -m bot serve [--no-train]   run the action server, the worker and the Rasa server
 python -m bot chat                 talk to a running assistant in the terminal
+python -m bot worker               notifications, reconciliation, retention, staff page
+python -m bot escalations ...      the staff's queue: list [--json] [--status S], show, ack,
+                                   resolve ID --note "..."
+python -m bot purge [--days N]     apply the retention period now ([--dry-run] counts only)
+python -m bot content              write the content report for clinicians (results/content.md)
 """
 
 from __future__ import annotations
@@ -123,15 +128,15 @@ def _escalations(args: argparse.Namespace) -> int:
                 _print_escalation(row)
             print(f"{len(rows)} escalation(s)")
         return 0
-    row = store.get(args.id)
-    if row is None:
+    found = store.get(args.id)
+    if found is None:
         print(f"no escalation #{args.id}", file=sys.stderr)
         return 1
     if args.action == "show":
-        print(json.dumps(row, indent=2))
+        print(json.dumps(found, indent=2))
         return 0
     done = store.acknowledge(args.id) if args.action == "ack" else store.resolve(args.id, args.note)
-    print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + row['status'] + ')'}")
+    print(f"#{args.id} {'updated' if done else 'unchanged (status was ' + found['status'] + ')'}")
     return 0 if done else 1
 
 
@@ -152,6 +157,13 @@ def _purge(args: argparse.Namespace) -> int:
         f"{'would redact' if args.dry_run else 'redacted'} {counts['escalations_redacted']} "
         "resolved escalations"
     )
+    return 0
+
+
+def _content(args: argparse.Namespace) -> int:
+    from bot.content_report import write
+
+    print(f"content report: {write()}")
     return 0
 
 
@@ -194,6 +206,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     purge.add_argument("--days", type=int, help="override RETENTION_DAYS for this run")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(run=_purge)
+
+    content = commands.add_parser(
+        "content", help="write the content report for clinicians (results/content.md)"
+    )
+    content.set_defaults(run=_content)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

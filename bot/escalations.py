@@ -8,9 +8,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from bot.settings import Settings
 from bot.store import Recorded, Store
+from bot.tiers import CALLBACK, UNSPECIFIED, red_flag_tier
 
 SMS_PREFIX = "sms:"
-UNSPECIFIED = "unspecified"
 SKIP_WORDS = {"skip", "no", "nope", "no thanks", "dont", "don't", "none", "not now", "cancel"}
 
 
@@ -66,39 +66,41 @@ def last_user_event(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     return next((e for e in reversed(events) if e.get("event") == "user"), {})
 
 
-def red_flag_turn(sender: str, events: Sequence[Dict[str, Any]], slots: Dict[str, Any]) -> Turn:
-    """The latest turn as a red flag: a direct report, or "yes" to "are you having this now?"."""
-    user = last_user_event(events)
-    parse = user.get("parse_data") or {}
-    intent = (parse.get("intent") or {}).get("name")
-    entities = parse.get("entities") or []
-    if intent == "report_symptom":
-        tier = next((e["value"] for e in entities if e.get("entity") == "red_flag_tier"), None)
-        symptoms = [e["value"] for e in entities if e.get("entity") == "symptom"]
-    else:
-        tier = slots.get("pending_tier")
-        symptoms = list(slots.get("pending_symptoms") or [])
+def entity_values(user: Dict[str, Any], *names: str) -> List[str]:
+    """The values of a user event's entities of the given names, in message order."""
+    entities = (user.get("parse_data") or {}).get("entities") or []
+    return [e["value"] for e in entities if e.get("entity") in names]
+
+
+def user_turn(sender: str, user: Dict[str, Any], tier: str, symptoms: Sequence[str]) -> Turn:
+    """A turn from a user event as the tracker stores it (the action server's events
+    and the `data` column of Rasa's SQL tracker store have the same shape)."""
     return Turn(
         sender=sender,
         channel=user.get("input_channel") or "unknown",
-        tier=tier if tier in ("emergency", "urgent") else "urgent",
-        symptoms=sorted(set(symptoms)) or [UNSPECIFIED],
+        tier=tier,
+        symptoms=list(symptoms),
         message=user.get("text") or "",
         timestamp=float(user.get("timestamp") or 0.0),
     )
 
 
+def red_flag_turn(sender: str, events: Sequence[Dict[str, Any]], slots: Dict[str, Any]) -> Turn:
+    """The latest turn as a red flag: a direct report, or "yes" to "are you having this now?"."""
+    user = last_user_event(events)
+    intent = ((user.get("parse_data") or {}).get("intent") or {}).get("name")
+    if intent == "report_symptom":
+        tier = next(iter(entity_values(user, "red_flag_tier")), None)
+        symptoms = entity_values(user, "symptom")
+    else:
+        tier = slots.get("pending_tier")
+        symptoms = list(slots.get("pending_symptoms") or [])
+    return user_turn(sender, user, red_flag_tier(tier), sorted(set(symptoms)) or [UNSPECIFIED])
+
+
 def callback_turn(sender: str, events: Sequence[Dict[str, Any]]) -> Turn:
     """The latest turn as a request to talk to a person."""
-    user = last_user_event(events)
-    return Turn(
-        sender,
-        user.get("input_channel") or "unknown",
-        "callback",
-        [],
-        user.get("text") or "",
-        float(user.get("timestamp") or 0.0),
-    )
+    return user_turn(sender, last_user_event(events), CALLBACK, [])
 
 
 def record(store: Store, settings: Settings, turn: Turn, source: str) -> Recorded:

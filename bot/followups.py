@@ -2,7 +2,8 @@
 
 The topic is the key of the last FAQ answer in the current session (the
 ResponseSelector's `faq/<key>`), or the last one a follow-up answered.
-Every name returned is a response in domain.yml.
+Every name returned is a response of the merged domain (domain.yml, and data/responses/
+for the `utter_faq/...` answers).
 """
 
 from __future__ import annotations

@@ -57,6 +57,7 @@ def train(force: bool = False) -> bool:
         [
             sys.executable,
             "-m",
+            "bot.launch",  # rasa, with the known third-party warnings filtered
             "rasa",
             "train",
             "--fixed-model-name",

@@ -49,5 +49,5 @@ def install() -> None:
     """Replace Rasa's per-call validation with the cached validator (idempotent)."""
     global _installed
     if not _installed:
-        RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+        RemoteAction._validate_action_result = _validate_action_result
         _installed = True

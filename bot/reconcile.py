@@ -16,13 +16,14 @@ import sqlite3
 import time
 from typing import Optional
 
-from bot.escalations import UNSPECIFIED, Turn, record
+from bot.escalations import entity_values, record, user_turn
 from bot.settings import Settings
 from bot.store import Store
+from bot.tiers import ADVICE_RESPONSES, UNSPECIFIED, advice_tier
 
 logger = logging.getLogger(__name__)
 
-ADVICE = {"utter_red_flag_emergency": "emergency", "utter_red_flag_urgent": "urgent"}
+ADVICE_NAMES = tuple(ADVICE_RESPONSES.values())
 CURSOR = "reconcile_cursor"
 
 
@@ -41,7 +42,7 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
         return 0
     cutoff = (now or time.time()) - settings.reconcile_grace_seconds
     cursor = int(store.get_meta(CURSOR, "0"))
-    names = tuple(ADVICE)
+    names = ADVICE_NAMES
     rows = conn.execute(
         "select id, sender_id, action_name, timestamp from events where type_name = 'action' "
         f"and action_name in ({', '.join('?' for _ in names)}) and id > ? order by id",
@@ -56,8 +57,11 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
             "and id < ? order by id desc limit 1",
             [sender, event_id],
         ).fetchone()
-        if user:
-            turn = _turn(sender, ADVICE[action], user[0], json.loads(user[1]))
+        tier = advice_tier(action)
+        if user and tier:
+            data = {**json.loads(user[1]), "timestamp": user[0]}
+            symptoms = entity_values(data, "symptom", "asked_symptom")
+            turn = user_turn(sender, data, tier, sorted(set(symptoms)) or [UNSPECIFIED])
             result = record(store, settings, turn, source="reconciled")
             if not result.duplicate:
                 recorded += 1
@@ -68,17 +72,3 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
                 )
         store.set_meta(CURSOR, str(event_id))
     return recorded
-
-
-def _turn(sender: str, tier: str, timestamp: float, data: dict) -> Turn:
-    parse = data.get("parse_data") or {}
-    entities = parse.get("entities") or []
-    symptoms = [e["value"] for e in entities if e.get("entity") in ("symptom", "asked_symptom")]
-    return Turn(
-        sender=sender,
-        channel=data.get("input_channel") or "unknown",
-        tier=tier,
-        symptoms=sorted(set(symptoms)) or [UNSPECIFIED],
-        message=data.get("text") or "",
-        timestamp=float(timestamp),
-    )

@@ -25,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
-from bot.reconcile import ADVICE, CURSOR
+from bot.reconcile import ADVICE_NAMES, CURSOR
 from bot.settings import Settings
 from bot.store import Store, iso
 
@@ -44,7 +44,7 @@ def _tables(conn: sqlite3.Connection) -> set:
 def _stale_conversations(cutoff: float, cursor: int) -> Tuple[str, List[object]]:
     """SQL (and its parameters) for the conversations quiet since before `cutoff`, with
     nothing still needing them."""
-    names = tuple(ADVICE)
+    names = ADVICE_NAMES
     marks = ", ".join("?" for _ in names)
     sql = (
         "select sender_id from events group by sender_id having max(timestamp) < ? "
@@ -68,7 +68,7 @@ def purge(
     store.db.conn.execute("PRAGMA secure_delete = ON")
     tables = _tables(store.db.conn)
     cursor = int(store.get_meta(CURSOR, "0"))
-    with store._transaction() as conn:
+    with store.transaction() as conn:
         if "events" in tables:
             stale, params = _stale_conversations(cutoff, cursor)
             conversations, events = conn.execute(

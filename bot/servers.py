@@ -1,4 +1,5 @@
-"""Start the action server and the Rasa server as child processes.
+"""Start the assistant's three processes as children: the action server, the worker
+(notifications, reconciliation, staff page) and the Rasa server.
 
 Used by `python -m bot serve` and by the end-to-end tests, so both run the
 assistant exactly the same way.
@@ -16,13 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot import warnings_filter
 from bot.model import MODEL_PATH
 from bot.settings import PROJECT_ROOT, get_settings
 
 
 def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """The environment both servers run with: settings plus quiet defaults."""
+    """The environment the servers run with: this one (they read their settings from it
+    through bot.settings) plus quiet defaults."""
     env = dict(os.environ)
+    for name, value in warnings_filter.ENVIRONMENT.items():
+        env.setdefault(name, value)
+    env["PYTHONWARNINGS"] = warnings_filter.python_warnings(env.get("PYTHONWARNINGS", ""))
     env.setdefault("ASSISTANT_DB", str(get_settings().assistant_db))
     env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{action_port}/webhook")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -42,13 +48,23 @@ def local_origins(port: int) -> List[str]:
 
 
 def action_server_command(port: int) -> List[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "bot.launch",
+        "rasa_sdk",
+        "--actions",
+        "actions",
+        "--port",
+        str(port),
+    ]
 
 
 def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
     return [
         sys.executable,
         "-m",
+        "bot.launch",
         "rasa",
         "run",
         "--model",
@@ -60,7 +76,7 @@ def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
         "--port",
         str(port),
         "--interface",
-        os.environ.get("RASA_INTERFACE", "127.0.0.1"),
+        get_settings().rasa_interface,
     ]
 
 
@@ -84,7 +100,7 @@ def wait_for(url: str, timeout: float, process: Optional[subprocess.Popen] = Non
 
 @dataclass
 class Servers:
-    """The two running servers; stop() ends both."""
+    """The running processes (action server, worker, Rasa server); stop() ends them all."""
 
     rasa_port: int
     action_port: int

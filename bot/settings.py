@@ -1,6 +1,7 @@
 """Settings from environment variables, with safe embedded defaults.
 
-Every value a clinic changes lives here, read once and cached. Tests call
+Every value a clinic changes lives here, read once and cached; no other module reads
+the environment for a setting (bot/servers.py only passes it on to the servers). Tests call
 `get_settings.cache_clear()` after changing the environment.
 """
 
@@ -53,6 +54,8 @@ class Settings:
     sms_reply_timeout_seconds: float = 10.0
     sms_skip_signature_check: bool = False
     retention_days: int = 30
+    rasa_interface: str = "127.0.0.1"
+    staff_interface: str = "127.0.0.1"
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -130,4 +133,6 @@ def get_settings() -> Settings:
         sms_skip_signature_check=_env("SMS_SKIP_SIGNATURE_CHECK", "0").lower()
         in ("1", "true", "yes"),
         retention_days=int(_env("RETENTION_DAYS", "30")),
+        rasa_interface=_env("RASA_INTERFACE", "127.0.0.1"),
+        staff_interface=_env("STAFF_INTERFACE", "127.0.0.1"),
     )

@@ -3,14 +3,8 @@
 One file, named by the ASSISTANT_DB setting, shared with Rasa's tracker store.
 Opened lazily; every write is one transaction.
 
-Tables:
-- escalations: one per open problem in a conversation (repeat reports attach);
-- escalation_reports: each red-flag turn, unique by `event_key` (conversation
-  id and the turn's timestamp), so the action and the reconciler can both try
-  to record a turn and it is stored once;
-- outbox: one row per notification to send; the worker sends and retries;
-- notification_attempts: every delivery attempt, with its error;
-- meta: small key/value state (the reconciler's cursor).
+Tables (created by `bot.store_schema`): escalations, escalation_reports, outbox,
+notification_attempts, meta.
 
 Only what the clinic needs is kept: the message text is cut to 500 characters.
 """
@@ -27,7 +21,9 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import sqlite_utils
 
-TIER_ORDER = ("emergency", "urgent", "callback")
+from bot.store_schema import create_tables
+from bot.tiers import more_urgent
+
 STATUSES = ("open", "acknowledged", "resolved")
 MAX_MESSAGE = 500
 
@@ -38,10 +34,6 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def more_urgent(a: str, b: str) -> str:
-    return a if TIER_ORDER.index(a) <= TIER_ORDER.index(b) else b
 
 
 @dataclass(frozen=True)
@@ -78,76 +70,15 @@ class Store:
             self._db = None
 
     def _create(self) -> None:
-        db = self._db
-        assert db is not None
-        db["escalations"].create(
-            {
-                "id": int,
-                "created_at": str,
-                "updated_at": str,
-                "channel": str,
-                "sender": str,
-                "tier": str,
-                "symptoms": str,
-                "message": str,
-                "status": str,
-                "callback_number": str,
-                "source": str,
-                "acknowledged_at": str,
-                "resolved_at": str,
-                "resolution_note": str,
-            },
-            pk="id",
-            if_not_exists=True,
-            not_null={"created_at", "sender", "tier", "status"},
-        )
-        db["escalation_reports"].create(
-            {
-                "id": int,
-                "escalation_id": int,
-                "event_key": str,
-                "at": str,
-                "tier": str,
-                "symptoms": str,
-                "message": str,
-                "source": str,
-            },
-            pk="id",
-            foreign_keys=[("escalation_id", "escalations")],
-            if_not_exists=True,
-        )
-        db["escalation_reports"].create_index(["event_key"], unique=True, if_not_exists=True)
-        db["outbox"].create(
-            {
-                "id": int,
-                "escalation_id": int,
-                "notifier": str,
-                "reason": str,
-                "created_at": str,
-                "attempts": int,
-                "next_attempt_at": str,
-                "delivered_at": str,
-                "last_error": str,
-            },
-            pk="id",
-            foreign_keys=[("escalation_id", "escalations")],
-            if_not_exists=True,
-        )
-        db["notification_attempts"].create(
-            {"id": int, "outbox_id": int, "at": str, "ok": int, "error": str},
-            pk="id",
-            foreign_keys=[("outbox_id", "outbox")],
-            if_not_exists=True,
-        )
-        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-        db["escalations"].create_index(["sender", "status"], if_not_exists=True)
-        db["outbox"].create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
+        assert self._db is not None
+        create_tables(self._db)
 
     # -- escalations ------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on); public for
+        the modules that keep their own tables in this file (SMS state, retention)."""
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -191,7 +122,7 @@ class Store:
         at = iso(now or utcnow())
         text = (message or "")[:MAX_MESSAGE]
         found = json.dumps(sorted(set(symptoms)))
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             seen = conn.execute(
                 "select r.escalation_id, e.tier from escalation_reports r "
                 "join escalations e on e.id = r.escalation_id where r.event_key = ?",
@@ -263,7 +194,7 @@ class Store:
         return Recorded(int(escalation_id), created=created, duplicate=False, tier=new_tier)
 
     def set_callback_number(self, escalation_id: int, number: str) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             self._update(
                 conn,
                 "escalations",
@@ -313,7 +244,7 @@ class Store:
     def _move(
         self, escalation_id: int, status: str, extra: Dict[str, Any], allowed_from: Sequence[str]
     ) -> bool:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             row = conn.execute(
                 "select status from escalations where id = ?", [escalation_id]
             ).fetchone()
@@ -362,7 +293,7 @@ class Store:
         now: Optional[datetime] = None,
     ) -> None:
         moment = now or utcnow()
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             update: Dict[str, Any] = {"last_error": None if ok else error[:500]}
             if ok:
                 update["delivered_at"] = iso(moment)
@@ -383,7 +314,7 @@ class Store:
         return row[0] if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "insert into meta (key, value) values (?, ?) "
                 "on conflict(key) do update set value = excluded.value",

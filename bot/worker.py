@@ -1,5 +1,6 @@
-"""The worker: sends the notification outbox, reconciles missed escalations, serves the
-staff page. Runs beside the Rasa server and the action server (`python -m bot worker`).
+"""The worker: sends the notification outbox, reconciles missed escalations, applies the
+retention period hourly, serves the staff page. Runs beside the Rasa server and the
+action server (`python -m bot worker`).
 
 Pending notifications live in the database, so a restart loses none; each is
 retried with backoff until it is delivered.
@@ -8,7 +9,6 @@ retried with backoff until it is delivered.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from typing import Optional
 
@@ -39,7 +39,7 @@ def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None
             "No clinic notifier is configured (NOTIFY_WEBHOOK_URL, NOTIFY_EMAIL_TO or "
             "NOTIFY_SMS_TO): escalations are kept in the database and the staff queue only."
         )
-    server = staff.serve(store, settings, host=os.environ.get("STAFF_INTERFACE", "127.0.0.1"))
+    server = staff.serve(store, settings, host=settings.staff_interface)
     logger.info(
         "worker started: notifiers %s, staff page on port %s",
         ", ".join(settings.notifiers) or "none",

@@ -1,22 +1,29 @@
-"""Shared fixtures: a fresh database per test, the domain, and sdk trackers."""
+"""Shared fixtures: a fresh database per test, the domain, the trained model.
+
+Helpers that tests import live in tests/support/, not here."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator
 
 import pytest
-import yaml
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Rasa's structlog prints parsed messages at DEBUG unless configured: keep it at WARNING."""
+    """Rasa's structlog prints parsed messages at DEBUG unless configured: keep it at WARNING.
+    The known third-party warnings are filtered, here and in the servers tests start."""
     import logging
+
+    from bot import warnings_filter
+
+    for line in warnings_filter.pytest_filters():
+        config.addinivalue_line("filterwarnings", line)
+    warnings_filter.install()
 
     from rasa.utils.log_utils import configure_structlog
 
@@ -43,47 +50,15 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
-    """domain.yml as plain data."""
-    return yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    """The merged domain as plain data: domain.yml and the answers in data/responses/."""
+    from bot.content import load_domain
+
+    return load_domain()
 
 
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
-
-
-def user_event(
-    intent: str,
-    text: str = "",
-    faq_key: Optional[str] = None,
-    entities: Optional[List[Dict[str, Any]]] = None,
-) -> Dict[str, Any]:
-    """A user event as the action server receives it."""
-    parse: Dict[str, Any] = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": entities or [],
-    }
-    if faq_key:
-        parse["response_selector"] = {
-            "faq": {"response": {"intent_response_key": f"faq/{faq_key}"}}
-        }
-    return {"event": "user", "text": text, "parse_data": parse}
-
-
-def make_tracker(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None) -> Tracker:
-    """An sdk Tracker whose latest message is the last user event."""
-    latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
-    return Tracker(
-        sender_id="test",
-        slots=slots or {},
-        latest_message=latest,
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name=None,
-    )
 
 
 @pytest.fixture(scope="session")
@@ -109,22 +84,3 @@ def agent(trained_model: Path) -> Any:
     from rasa.core.agent import load_agent
 
     return asyncio.run(load_agent(model_path=str(trained_model)))
-
-
-def full_intent(parse: Dict[str, Any]) -> str:
-    """`faq/ice_pack` for retrieval intents, the plain intent name otherwise."""
-    name = (parse.get("intent") or {}).get("name") or ""
-    selected = (parse.get("response_selector") or {}).get(name)
-    if selected:
-        return selected["response"]["intent_response_key"] or name
-    return name
-
-
-def parse_all(agent: Any, texts: List[str]) -> List[Dict[str, Any]]:
-    """Parse many messages on one event loop."""
-    import asyncio
-
-    async def run() -> List[Dict[str, Any]]:
-        return [await agent.parse_message(t) for t in texts]
-
-    return asyncio.run(run())

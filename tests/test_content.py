@@ -11,7 +11,7 @@ import pytest
 import textstat
 from rasa.shared.nlu.training_data.loading import load_data
 
-from bot.channels.sms_format import render
+from bot.channels.sms_format import GSM7_BASIC, render
 from bot.settings import PROJECT_ROOT, get_settings
 
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
@@ -19,10 +19,8 @@ COPYCHECK = PROJECT_ROOT.parent / "shared" / "tools" / "copycheck"
 SOURCE_IDS = {"000", "001", "002", "003", "004"}
 MEDICAL_PREFIXES = ("utter_faq/", "utter_how_long_", "utter_mild_symptom", "utter_red_flag")
 PLACEHOLDER = re.compile(r"{([a-z_]+)}")
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
+# the basic GSM-7 alphabet: a character outside it makes the text UCS-2
+GSM7 = GSM7_BASIC
 MAX_GRADE = 8.0
 MAX_SMS = 320
 MAX_WEB = 700
@@ -134,3 +132,46 @@ def test_copycheck_finds_no_copied_passage():
     out = subprocess.run([str(COPYCHECK), str(PROJECT_ROOT)], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout
     assert "copycheck: 0 passage(s)" in out.stdout
+
+
+# -- the channels' own replies (bot/replies.yml) ----------------------------------
+
+
+def channel_replies() -> Iterator[Tuple[str, Dict[str, Any]]]:
+    from bot.replies import catalogue
+
+    yield from catalogue().items()
+
+
+def test_every_channel_reply_names_its_sources_and_channels():
+    for name, reply in channel_replies():
+        assert isinstance(reply.get("sources"), list), f"{name}: sources missing"
+        assert set(reply["sources"]) <= SOURCE_IDS, f"{name}: unknown source {reply['sources']}"
+        assert set(reply.get("channels") or []) <= {"rest", "web", "sms"}, name
+        assert reply.get("channels"), f"{name}: no channel"
+
+
+def test_channel_replies_are_plain_and_short():
+    from bot.replies import say
+
+    examples = {"choices": "1 for Ice packs, 2 for Pain medicine", "number": 1, "title": "Ice"}
+    hard = []
+    for name, reply in channel_replies():
+        text = say(name, **examples)
+        if "sms" in reply["channels"]:
+            bad = sorted({c for c in text if c not in GSM7})
+            assert not bad, f"{name}: characters outside GSM-7 {bad}"
+            assert len(text) <= MAX_SMS, f"{name} ({len(text)})"
+        assert len(text) <= MAX_WEB, name
+        if len(text.split()) > 4:  # a sentence, not a button label
+            grade = textstat.flesch_kincaid_grade(for_reading(text))
+            if grade > MAX_GRADE:
+                hard.append(f"{name} grade {grade:.1f}")
+    assert not hard, "\n".join(hard)
+
+
+def test_channel_replies_use_only_settings_placeholders():
+    known = set(get_settings().response_values()) | {"choices", "number", "title"}
+    for name, reply in channel_replies():
+        used = set(PLACEHOLDER.findall(reply["text"]))
+        assert used <= known, f"{name}: unknown placeholders {used - known}"

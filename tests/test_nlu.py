@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from sklearn.metrics import accuracy_score, f1_score
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import full_intent, parse_all
+from tests.support.nlu import full_intent, parse_all
 
 TEST_SET = PROJECT_ROOT / "tests" / "data" / "nlu_test.yml"
 MIN_SCORE = 0.90

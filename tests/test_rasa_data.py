@@ -21,6 +21,7 @@ def _rasa(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.rasa_cli
 def test_data_validates_without_warnings():
     result = _rasa("data", "validate", "--fail-on-warnings")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -6,10 +6,10 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from tests.conftest import parse_all
+from bot.tiers import rank
+from tests.support.nlu import parse_all
 
 TEST_SET = PROJECT_ROOT / "tests" / "data" / "red_flags.yml"
-RANK = {"emergency": 0, "urgent": 1, None: 9}
 
 pytestmark = pytest.mark.model
 
@@ -28,7 +28,7 @@ def test_pipeline_escalates_every_report_and_few_lookalikes(agent, capsys):
     missed = [
         f"{c['tier']}: {c['text']!r} -> {tier_of(p)}"
         for c, p in zip(reports, got[: len(reports)], strict=False)
-        if RANK[tier_of(p)] > RANK[c["tier"]]
+        if rank(tier_of(p)) > rank(c["tier"])
     ]
     alarms = [
         c["text"] for c, p in zip(lookalikes, got[len(reports) :], strict=False) if tier_of(p)

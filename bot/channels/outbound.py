@@ -18,8 +18,8 @@ import logging
 from typing import Any, List, Optional, Sequence, Tuple
 
 from bot.channels.sms_format import e164, mask, pack
+from bot.channels.sms_store import get_sms_store
 from bot.settings import Settings, get_settings
-from bot.sms_store import get_sms_store
 
 logger = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 20.0

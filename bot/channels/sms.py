@@ -26,143 +26,62 @@ This channel:
   running the conversation again;
 - uses `sms:<E.164 number>` as the conversation id (no other channel can
   produce it) and masks numbers in logs; message text is never logged.
+
+This module is the webhook itself (verify, deduplicate, answer); its parts:
+`twilio_webhook` (the protocol: form, fields, signature), `sms_keywords` (the carrier
+keyword policy), `sms_deadline` (the reply deadline and late sending), `sms_format`
+(GSM-7 text, joining, numbered choices, TwiML) and `sms_store` (its SQLite state).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Tuple
-from urllib.parse import parse_qs
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from bot import replies
 from bot.channels import outbound
-from bot.channels.sms_format import (
-    HELP,
-    OPT_IN,
-    OPT_OUT,
-    Choice,
-    choice_number,
-    e164,
-    keyword,
-    mask,
-    pack,
-    render,
-    scrub,
-    twiml,
+from bot.channels.sms_deadline import (
+    Answer,
+    OnNewMessage,
+    ReplyDeadline,
+    SmsOutput,
+    conversation_id,
+    red_flag_tier,
 )
-from bot.escalations import SMS_PREFIX
+from bot.channels.sms_format import choice_number, mask, twiml
+from bot.channels.sms_keywords import decide
+from bot.channels.sms_store import SmsStore, get_sms_store
+from bot.channels.twilio_webhook import (
+    SIGNATURE_HEADER,
+    Form,
+    Webhook,
+    parse_form,
+    signature_valid,
+)
 from bot.settings import get_settings
-from bot.sms_store import SmsStore, get_sms_store
 from bot.text import clean_incoming
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Twilio-Signature"
-RED_FLAG_ADVICE = {"utter_red_flag_emergency": "emergency", "utter_red_flag_urgent": "urgent"}
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+__all__ = [
+    "Answer",
+    "Form",
+    "SmsInput",
+    "SmsOutput",
+    "Webhook",
+    "conversation_id",
+    "parse_form",
+    "red_flag_tier",
+]
 
 
-def conversation_id(phone: str) -> str:
-    """The tracker id of an SMS sender: `sms:` and the E.164 number."""
-    return SMS_PREFIX + phone
-
-
-def red_flag_tier(text: str) -> Optional[str]:
-    """The warning-sign tier the deterministic detector finds in `text`, or None."""
-    from bot.nlu.red_flags import detector, fever_threshold_f
-
-    try:
-        return detector(fever_threshold_f(get_settings().fever_threshold)).detect(text).tier
-    except Exception:
-        logger.exception("the red-flag detector failed on an SMS message")
-        return None
-
-
-class Form(Dict[str, List[str]]):
-    """Form fields, each a list of values; `getlist` as Twilio's RequestValidator expects."""
-
-    def getlist(self, name: str) -> List[str]:
-        return list(self.get(name) or [])
-
-
-def parse_form(body: bytes, content_type: Optional[str]) -> Form:
-    """A form-encoded webhook body, keeping blank values: Twilio signs `Body=` of a
-    picture sent without words, and Sanic's own form parsing drops it."""
-    kind = (content_type or "").split(";", 1)[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        return Form()
-    try:
-        return Form(parse_qs(body.decode("utf-8"), keep_blank_values=True))
-    except (UnicodeDecodeError, ValueError):
-        return Form()
-
-
-class SmsOutput(OutputChannel):
-    """Collects the bot's messages for one patient message. Named "sms", so the domain's
-    `channel: sms` response variants are the ones used."""
-
-    def __init__(self) -> None:
-        self.messages: List[Dict[str, Any]] = []
-
-    @classmethod
-    def name(cls) -> str:
-        return "sms"
-
-    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        self.messages.append(dict(message))
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        self.messages.append({"text": text})
-
-
-@dataclass(frozen=True)
-class Webhook:
-    """The fields of a Twilio messaging webhook this channel uses."""
-
-    phone: Optional[str]
-    clinic_number: Optional[str]
-    body: str
-    message_sid: str
-    num_media: int
-
-    @classmethod
-    def parse(cls, form: Mapping[str, Any]) -> Webhook:
-        def field(name: str) -> str:
-            value = form.get(name)
-            if isinstance(value, list):
-                value = value[0] if value else ""
-            return value if isinstance(value, str) else ""
-
-        try:
-            media = int(field("NumMedia") or 0)
-        except ValueError:
-            media = 0
-        return cls(
-            phone=e164(field("From")),
-            clinic_number=e164(field("To")),
-            body=field("Body"),
-            message_sid=field("MessageSid") or field("SmsSid"),
-            num_media=max(media, 0),
-        )
-
-
-@dataclass
-class Answer:
-    """The texts for the webhook response, and the choices they offer."""
-
-    texts: List[str]
-    choices: List[Choice]
-
-
-class SmsInput(InputChannel):
+class SmsInput(ReplyDeadline, InputChannel):
     """Twilio SMS webhooks, verified, answered with TwiML."""
 
     @classmethod
@@ -192,6 +111,7 @@ class SmsInput(InputChannel):
         self.skip_signature_check = skip_signature_check
         self.reply_timeout = reply_timeout
         self._tasks: Set[asyncio.Future] = set()
+        replies.preload()
         self._warn_at_start()
 
     def _warn_at_start(self) -> None:
@@ -249,10 +169,7 @@ class SmsInput(InputChannel):
             return True
         if not self.auth_token or not signature:
             return False
-        signed_url = self.webhook_url or url
-        if self.webhook_url and query and "?" not in signed_url:
-            signed_url = f"{signed_url}?{query}"
-        return RequestValidator(self.auth_token).validate(signed_url, form, signature)
+        return signature_valid(self.auth_token, self.webhook_url, form, signature, url, query)
 
     async def handle(
         self,
@@ -305,29 +222,12 @@ class SmsInput(InputChannel):
     async def _answer(self, on_new_message: OnNewMessage, hook: Webhook, sms: SmsStore) -> Answer:
         assert hook.phone
         phone = hook.phone
-        kind, word = keyword(hook.body)
-        opted_out = sms.is_opted_out(phone)
-        if kind == OPT_OUT:
-            if sms.opt_out(phone, word, hook.message_sid):
-                logger.info("SMS opt-out (%s) recorded for %s", word.upper(), mask(phone))
-                sms.offer(phone, [])
-                return Answer([replies.sms_opted_out()], [])
-            return Answer([], [])
-        if kind == OPT_IN and (opted_out or word != "yes"):
-            if sms.opt_in(phone):
-                logger.info("SMS opt-in (%s) recorded for %s", word.upper(), mask(phone))
-            return Answer(pack([replies.sms_opted_in()]), [])
-        incoming = clean_incoming(hook.body)
-        if opted_out:
-            if incoming.usable and kind != HELP:
-                logger.info("SMS from opted-out %s: conversation runs, no reply", mask(phone))
-                self._keep(self._start(on_new_message, hook, incoming.text, SmsOutput()))
-            return Answer([], [])
-        if kind == HELP:
-            return Answer(pack([replies.sms_help()]), [])
-        if not incoming.usable:
-            reply = replies.sms_media() if hook.num_media else replies.unusable_message()
-            return Answer(pack([reply]), [])
+        decision = decide(sms, hook)
+        incoming = decision.incoming
+        if decision.run_unanswered:
+            self._keep(self._start(on_new_message, hook, incoming.text, SmsOutput()))
+        if decision.texts is not None:
+            return Answer(decision.texts, [])
         text = incoming.text
         number = choice_number(text)
         chosen = sms.take_choice(phone, number) if number is not None else None
@@ -337,124 +237,3 @@ class SmsInput(InputChannel):
         answer = await self._converse(on_new_message, hook, text, incoming.truncated)
         sms.offer(phone, answer.choices)
         return answer
-
-    # -- the conversation -----------------------------------------------------------
-
-    def _start(
-        self, on_new_message: OnNewMessage, hook: Webhook, text: str, output: SmsOutput
-    ) -> asyncio.Future:
-        assert hook.phone
-        message = UserMessage(
-            text,
-            output,
-            conversation_id(hook.phone),
-            input_channel=self.name(),
-            message_id=hook.message_sid,
-        )
-        return asyncio.ensure_future(on_new_message(message))
-
-    def _keep(self, task: asyncio.Future) -> None:
-        """Hold a background task until it ends, and log how it failed."""
-        self._tasks.add(task)
-
-        def done(finished: asyncio.Future) -> None:
-            self._tasks.discard(finished)
-            if not finished.cancelled() and finished.exception() is not None:
-                logger.error(
-                    "SMS background work failed: %s",
-                    scrub(repr(finished.exception())),
-                )
-
-        task.add_done_callback(done)
-
-    async def _converse(
-        self, on_new_message: OnNewMessage, hook: Webhook, text: str, truncated: bool
-    ) -> Answer:
-        """Run the conversation; answer with what is ready within the reply time-out."""
-        output = SmsOutput()
-        task = self._start(on_new_message, hook, text, output)
-        self._keep(task)
-        timed_out = failed = False
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.reply_timeout)
-        except asyncio.TimeoutError:
-            timed_out = True
-        except asyncio.CancelledError:
-            # Twilio hung up: whatever the conversation says goes out as a text
-            self._send_later(task, output, 0, hook, advised=None, promised=True)
-            raise
-        except Exception:
-            failed = True
-            logger.exception("SMS conversation failed for %s", mask(hook.phone))
-        ready = list(output.messages)
-        rendered = render(ready)
-        parts = list(rendered.parts)
-        advised = None
-        if timed_out or failed:
-            advised = self._missing_advice(text, ready)
-            if advised:
-                parts.insert(0, replies.red_flag_advice(advised))
-            if not parts:
-                parts = [replies.sms_still_working() if timed_out else replies.sms_trouble()]
-        if truncated:
-            parts.append(replies.truncated_note())
-        if timed_out:
-            logger.warning(
-                "SMS answer for %s took over %.0f s: sent %d message(s) now, the rest later",
-                mask(hook.phone),
-                self.reply_timeout,
-                len(ready),
-            )
-            promised = not ready and not advised
-            self._send_later(task, output, len(ready), hook, advised, promised)
-        return Answer(pack(parts), rendered.choices)
-
-    @staticmethod
-    def _missing_advice(text: str, ready: List[Dict[str, Any]]) -> Optional[str]:
-        """The red-flag tier to advise on now, if the message reports a warning sign and
-        the advice for it (or a more urgent one) is not among the messages ready."""
-        tier = red_flag_tier(text)
-        given = {RED_FLAG_ADVICE.get(str(m.get("utter_action"))) for m in ready}
-        if not tier or tier in given or "emergency" in given:
-            return None
-        return tier
-
-    def _send_later(
-        self,
-        task: asyncio.Future,
-        output: SmsOutput,
-        already: int,
-        hook: Webhook,
-        advised: Optional[str],
-        promised: bool,
-    ) -> None:
-        """When the conversation ends, text the patient what it said after the webhook
-        was answered (not the advice already given)."""
-        assert hook.phone
-        phone = hook.phone
-
-        async def deliver() -> None:
-            try:
-                await task
-            except Exception:
-                logger.exception("late SMS conversation failed for %s", mask(phone))
-            late = [
-                m
-                for m in output.messages[already:]
-                if not (advised and RED_FLAG_ADVICE.get(str(m.get("utter_action"))) == advised)
-            ]
-            rendered = render(late)
-            texts = pack(rendered.parts) or (pack([replies.sms_trouble()]) if promised else [])
-            if not texts:
-                return
-            try:
-                await outbound.send_sms_async(phone, texts, sender=hook.clinic_number)
-            except outbound.OptedOut:
-                logger.info("late SMS answer not sent: %s opted out", mask(phone))
-            except outbound.OutboundError as error:
-                logger.error("late SMS answer to %s not sent: %s", mask(phone), scrub(str(error)))
-            else:
-                if rendered.choices:
-                    get_sms_store().offer(phone, rendered.choices)
-
-        self._keep(asyncio.ensure_future(deliver()))

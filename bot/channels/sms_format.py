@@ -22,6 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot import replies
 from bot.escalations import normalise_phone
 
 # Two concatenated GSM-7 segments carry 2 x 153 = 306 characters (each part gives 7 to
@@ -200,9 +201,9 @@ def _payload(button: Dict[str, Any], title: str) -> str:
 
 
 def choices_line(choices: Sequence[Choice]) -> str:
-    """ "Reply 1 for Ice packs, 2 for Pain medicine." """
-    offers = ", ".join(f"{c.number} for {c.title}" for c in choices)
-    return f"Reply {offers}." if offers else ""
+    """ "Reply 1 for Ice packs, 2 for Pain medicine." (the words from bot/replies.yml)"""
+    offers = ", ".join(replies.say("sms_choice", number=c.number, title=c.title) for c in choices)
+    return replies.say("sms_choices", choices=offers) if offers else ""
 
 
 def render(messages: Iterable[Dict[str, Any]], first_number: int = 1) -> Rendered:

@@ -35,6 +35,7 @@ from bot.channels import web_page
 from bot.channels.web_page import tel_href
 from bot.settings import get_settings
 from bot.text import clean_incoming
+from bot.tiers import EMERGENCY, advice_tier
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +47,6 @@ BOT_EVENT = "bot_uttered"
 TYPING_EVENT = "bot_typing"
 MAX_PAYLOAD_BYTES = 64 * 1024
 HISTORY_LIMIT = 200
-
-# the answers that tell a patient with a warning sign what to do now
-URGENT_RESPONSES = {
-    "utter_red_flag_emergency": "emergency",
-    "utter_red_flag_urgent": "urgent",
-}
 
 
 def new_session_id() -> str:
@@ -97,18 +92,18 @@ def clinic_info() -> Dict[str, str]:
 def urgent_info(tier: str) -> Dict[str, Any]:
     """What the widget shows beside an urgent answer: the tier and the numbers to call."""
     s = get_settings()
-    emergency = {"label": "Call 911", "number": "911", "href": "tel:911"}
+    emergency = {"label": replies.say("web_call_emergency"), "number": "911", "href": "tel:911"}
     clinic = {
-        "label": f"Call {s.clinic_name}",
+        "label": replies.say("web_call_clinic"),
         "number": s.clinic_phone,
         "href": tel_href(s.clinic_phone),
     }
     after_hours = {
-        "label": "Clinic closed? Call",
+        "label": replies.say("web_call_after_hours"),
         "number": s.after_hours_phone,
         "href": tel_href(s.after_hours_phone),
     }
-    calls = [emergency, clinic] if tier == "emergency" else [clinic, after_hours, emergency]
+    calls = [emergency, clinic] if tier == EMERGENCY else [clinic, after_hours, emergency]
     return {"tier": tier, "calls": calls}
 
 
@@ -127,7 +122,7 @@ def bot_payload(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     if not isinstance(text, str) or not (text or quick_replies):
         return None
     payload: Dict[str, Any] = {"text": text, "quick_replies": quick_replies}
-    tier = URGENT_RESPONSES.get(message.get("utter_action") or "")
+    tier = advice_tier(message.get("utter_action"))
     if tier:
         payload["urgent"] = urgent_info(tier)
     return payload
@@ -220,6 +215,7 @@ class WebInput(SocketIOInput):
             socketio_path=SOCKETIO_PATH,
         )
         self.app: Optional[Sanic] = None
+        replies.preload()
         self.sessions: Dict[str, str] = {}  # socket id -> conversation id
 
     def get_output_channel(self) -> Optional[WebOutput]:
@@ -276,7 +272,11 @@ class WebInput(SocketIOInput):
                 tracker = await agent.tracker_store.retrieve(conversation_id(requested))
             except Exception:
                 logger.exception("web chat: could not read a conversation; starting a new one")
-        session_id = requested if tracker is not None and tracker.events else new_session_id()
+        session_id = (
+            requested
+            if isinstance(requested, str) and tracker is not None and tracker.events
+            else new_session_id()
+        )
         conversation = conversation_id(session_id)
         previous = self.sessions.get(sid)
         if previous and previous != conversation:

@@ -2,7 +2,8 @@
 
 Served by the Rasa server under the web channel's prefix, so nothing comes from a CDN:
 - GET /webhooks/web/                 the demo clinic page (`web/demo.html`, clinic from settings)
-- GET /webhooks/web/static/<file>    the widget (`web/static/`): JS, CSS, the socket.io client
+- GET /webhooks/web/static/<file>    the widget (`web/static/`): its loader, ES modules and
+                                     CSS, the socket.io client (any origin may fetch them)
 - GET /webhooks/web/health           {"status": "ok"}
 """
 
@@ -34,6 +35,9 @@ COMMON_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+# The widget's files are public code with no credentials; a clinic's page on another
+# origin imports its ES modules, and module scripts are fetched with CORS.
+ASSET_HEADERS = {**COMMON_HEADERS, "Access-Control-Allow-Origin": "*"}
 # The demo page runs no inline script or style, so a strict policy holds.
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -87,5 +91,5 @@ def add_routes(chat: Blueprint) -> None:
         return response.raw(
             path.read_bytes(),
             content_type=CONTENT_TYPES[path.suffix],
-            headers=COMMON_HEADERS,
+            headers=ASSET_HEADERS,
         )

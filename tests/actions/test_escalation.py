@@ -5,7 +5,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions.callback import ActionSaveCallback, ValidateCallbackForm
 from actions.escalation import ActionEscalate, ActionRequestCallback
 from bot.store import get_store
-from tests.conftest import make_tracker, user_event
+from tests.support.trackers import make_tracker, user_event
 
 
 def report(sender="rest:web1"):

@@ -3,7 +3,7 @@ import asyncio
 from rasa_sdk.events import SlotSet
 
 from actions.followup import ActionAnswerHowLong, ActionAnswerProcedureFollowup
-from tests.conftest import make_tracker, user_event
+from tests.support.trackers import make_tracker, user_event
 
 
 def test_how_long_after_soreness(dispatcher):

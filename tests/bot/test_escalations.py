@@ -1,7 +1,7 @@
 import pytest
 
 from bot.escalations import is_skip, normalise_phone, phone_from_sender, red_flag_turn
-from tests.conftest import user_event
+from tests.support.trackers import user_event
 
 
 @pytest.mark.parametrize(

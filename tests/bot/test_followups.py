@@ -1,5 +1,5 @@
 from bot.followups import HOW_LONG, how_long, last_topic, procedure_followup
-from tests.conftest import user_event
+from tests.support.trackers import user_event
 
 
 def test_last_topic_is_the_latest_faq_answer():

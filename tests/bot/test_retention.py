@@ -12,11 +12,11 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels.sms_format import Choice
+from bot.channels.sms_store import SmsStore
 from bot.escalations import Turn, record
 from bot.reconcile import reconcile
 from bot.retention import EVERY_SECONDS, REDACTED, purge, purge_if_due
 from bot.settings import get_settings
-from bot.sms_store import SmsStore
 from bot.store import Store
 
 DAY = 86400

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import Client
+from tests.support.servers import Client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 

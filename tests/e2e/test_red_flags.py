@@ -15,7 +15,7 @@ import pytest
 
 from bot.notify import verify
 from bot.settings import get_settings
-from tests.e2e.conftest import STAFF_TOKEN, WEBHOOK_SECRET, Client
+from tests.support.servers import STAFF_TOKEN, WEBHOOK_SECRET, Client
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]

@@ -30,13 +30,13 @@ from bot.channels.sms_format import (
 )
 from bot.servers import action_server_command, wait_for
 from bot.settings import PROJECT_ROOT, get_settings
-from tests.e2e.conftest import (
+from tests.support.loopback import free_port
+from tests.support.servers import (
     SMS_REPLY_TIMEOUT_SECONDS,
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM_NUMBER,
     TWILIO_WEBHOOK_URL,
 )
-from tests.support.loopback import free_port
 from tests.support.slow_proxy import SlowProxy
 from tests.support.waiting import wait_until
 
@@ -51,8 +51,10 @@ def patient() -> str:
 
 
 def sms_variant(name: str) -> str:
-    """The domain's SMS text of a response, filled with the default settings."""
-    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    """The merged domain's SMS text of a response, filled with the default settings."""
+    from bot.content import domain as merged_domain
+
+    domain = merged_domain()
     [text] = [v["text"] for v in domain["responses"][name] if v.get("channel") == "sms"]
     return to_gsm7(text.format(**get_settings().response_values()))
 

@@ -9,11 +9,7 @@ import pytest
 
 from bot.settings import get_settings
 from tests.support.fake_twilio import FakeTwilio
-
-ACCOUNT_SID = "AC" + "0" * 32
-AUTH_TOKEN = "unit-test-auth-token"
-CLINIC_NUMBER = "+15555550100"
-PATIENT = "+15555550123"
+from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER
 
 _SETTINGS = (
     "TWILIO_ACCOUNT_SID",

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 
 from bot.channels.outbound import OptedOut, OutboundError, configured, send_sms, send_sms_async
-from bot.sms_store import get_sms_store
-from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER, PATIENT
+from bot.channels.sms_store import get_sms_store
+from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER, PATIENT
 
 
 def test_a_proactive_text_goes_through_twilios_client_to_the_configured_api(fake_twilio):

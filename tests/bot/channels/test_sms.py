@@ -18,9 +18,9 @@ from twilio.request_validator import RequestValidator
 
 from bot import replies
 from bot.channels.sms import SmsInput, parse_form
+from bot.channels.sms_store import get_sms_store
 from bot.settings import get_settings
-from bot.sms_store import get_sms_store
-from tests.bot.channels.conftest import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER, PATIENT
+from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER, PATIENT
 
 PUBLIC_URL = "https://clinic.example.test/webhooks/sms/webhook"
 LOCAL_URL = "http://127.0.0.1:5005/webhooks/sms/webhook"

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from bot.channels.sms_format import Choice
-from bot.sms_store import SmsStore
+from bot.channels.sms_store import SmsStore
 from bot.store import Store, utcnow
 
 PHONE = "+15555550123"

@@ -111,6 +111,13 @@ def test_static_files_stay_inside_the_static_folder():
     assert web_page.static_file("/etc/passwd") is None
 
 
+def test_the_widgets_modules_and_css_are_served_to_any_page():
+    # a clinic's page on another origin imports the modules: module scripts need CORS
+    for name in ("widget/main.js", "widget/view.js", "widget/base.css"):
+        assert web_page.static_file(name) is not None, name
+    assert web_page.ASSET_HEADERS["Access-Control-Allow-Origin"] == "*"
+
+
 def test_demo_page_names_the_clinic_escaped_and_embeds_one_script(monkeypatch):
     monkeypatch.setenv("CLINIC_NAME", 'Oak & Elm <script>alert("x")</script>')
     get_settings.cache_clear()
@@ -123,6 +130,8 @@ def test_demo_page_names_the_clinic_escaped_and_embeds_one_script(monkeypatch):
 
 
 def test_the_widget_never_puts_text_into_html():
-    widget = (web_page.STATIC_ROOT / "widget.js").read_text()
+    # the loader and its ES modules (web/static/widget/)
+    files = [web_page.STATIC_ROOT / "widget.js", *(web_page.STATIC_ROOT / "widget").glob("*.js")]
+    widget = "\n".join(path.read_text() for path in files)
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", widget)
     assert "textContent" in widget

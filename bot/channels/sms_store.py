@@ -27,6 +27,7 @@ import sqlite_utils
 
 from bot.channels.sms_format import Choice
 from bot.store import Store, get_store, iso, utcnow
+from bot.store_schema import table
 
 CHOICES_TTL = timedelta(hours=1)
 
@@ -50,17 +51,17 @@ class SmsStore:
 
     def _create(self) -> None:
         db = self.store.db
-        db["sms_opt_outs"].create(
+        table(db, "sms_opt_outs").create(
             {"phone": str, "opted_out_at": str, "keyword": str, "message_sid": str},
             pk="phone",
             if_not_exists=True,
         )
-        db["sms_messages"].create(
+        table(db, "sms_messages").create(
             {"message_sid": str, "phone": str, "received_at": str, "reply": str, "replied_at": str},
             pk="message_sid",
             if_not_exists=True,
         )
-        db["sms_choices"].create(
+        table(db, "sms_choices").create(
             {"phone": str, "number": int, "title": str, "payload": str, "offered_at": str},
             pk=("phone", "number"),
             if_not_exists=True,
@@ -89,7 +90,7 @@ class SmsStore:
     ) -> bool:
         """Record an opt-out; False when the number had already opted out."""
         self._tables()
-        with self.store._transaction() as conn:
+        with self.store.transaction() as conn:
             cursor = conn.execute(
                 "insert or ignore into sms_opt_outs (phone, opted_out_at, keyword, message_sid) "
                 "values (?, ?, ?, ?)",
@@ -100,7 +101,7 @@ class SmsStore:
     def opt_in(self, phone: str) -> bool:
         """Remove an opt-out; False when the number had not opted out."""
         self._tables()
-        with self.store._transaction() as conn:
+        with self.store.transaction() as conn:
             cursor = conn.execute("delete from sms_opt_outs where phone = ?", [phone])
             return cursor.rowcount == 1
 
@@ -109,7 +110,7 @@ class SmsStore:
     def claim(self, message_sid: str, phone: str, now: Optional[datetime] = None) -> bool:
         """Take a MessageSid for answering; False when it was taken before."""
         self._tables()
-        with self.store._transaction() as conn:
+        with self.store.transaction() as conn:
             cursor = conn.execute(
                 "insert or ignore into sms_messages (message_sid, phone, received_at) "
                 "values (?, ?, ?)",
@@ -120,7 +121,7 @@ class SmsStore:
     def answered(self, message_sid: str, texts: Sequence[str]) -> None:
         """Keep the texts a MessageSid was answered with."""
         self._tables()
-        with self.store._transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 "update sms_messages set reply = ?, replied_at = ? where message_sid = ?",
                 [json.dumps(list(texts)), iso(utcnow()), message_sid],
@@ -141,7 +142,7 @@ class SmsStore:
         """Replace the choices pending for `phone` with `choices` (none clears them)."""
         at = iso(now or utcnow())
         self._tables()
-        with self.store._transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute("delete from sms_choices where phone = ?", [phone])
             for choice in choices:
                 conn.execute(
