@@ -7,6 +7,7 @@ assistant exactly the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -28,6 +29,10 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    # the Rasa server sends it (endpoints.yml), the action server requires it; one made up
+    # at start-up when unset, so a local run needs no configuration
+    if not env.get("ACTION_SERVER_SECRET", "").strip():
+        env["ACTION_SERVER_SECRET"] = secrets.token_urlsafe(32)
     # credentials.yml names these; Rasa refuses to start when a ${VAR} is undefined
     env.setdefault("TWILIO_AUTH_TOKEN", "")
     env.setdefault("TWILIO_WEBHOOK_URL", "")
@@ -42,7 +47,7 @@ def local_origins(port: int) -> List[str]:
 
 
 def action_server_command(port: int) -> List[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    return [sys.executable, "-m", "bot.action_server", "--actions", "actions", "--port", str(port)]
 
 
 def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:

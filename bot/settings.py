@@ -53,6 +53,8 @@ class Settings:
     sms_reply_timeout_seconds: float = 10.0
     sms_skip_signature_check: bool = False
     retention_days: int = 30
+    action_server_secret: Optional[str] = None
+    action_server_interface: str = "127.0.0.1"
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -130,4 +132,6 @@ def get_settings() -> Settings:
         sms_skip_signature_check=_env("SMS_SKIP_SIGNATURE_CHECK", "0").lower()
         in ("1", "true", "yes"),
         retention_days=int(_env("RETENTION_DAYS", "30")),
+        action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
+        action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
     )
