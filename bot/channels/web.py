@@ -14,6 +14,8 @@ Differences from Rasa 3.6's stock `socketio` channel:
 - bot messages go out whole, buttons as quick replies, urgent answers tagged with the
   numbers to call; "the assistant is typing" is sent while the assistant works;
 - it serves the demo clinic page and the widget's files (`bot/channels/web_page.py`);
+- a message runs in python-socketio's own task, not in the connection's, so a phone whose
+  connection drops mid-turn still has the turn processed and a warning sign escalated;
 - message text is never logged.
 """
 
