@@ -29,6 +29,16 @@ def web_trouble() -> str:
     )
 
 
+def not_kept() -> str:
+    """Said after an answer when the conversation store could not keep the turn."""
+    s = get_settings()
+    return (
+        "Sorry, I am having trouble on my side and could not save this message. "
+        "Please send it again in a few minutes. If you have a warning sign, do not wait: "
+        f"call {s.clinic_name} at {s.clinic_phone}. If this is an emergency, call 911."
+    )
+
+
 def truncated_note() -> str:
     """Said after answering a message that was too long to read in full."""
     s = get_settings()

@@ -55,6 +55,8 @@ class Settings:
     retention_days: int = 30
     action_server_secret: Optional[str] = None
     action_server_interface: str = "127.0.0.1"
+    tracker_store_busy_seconds: float = 10.0
+    tracker_store_save_attempts: int = 3
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -136,4 +138,6 @@ def get_settings() -> Settings:
         retention_days=int(_env("RETENTION_DAYS", "30")),
         action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
         action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
+        tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
+        tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
     )

@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from bot import replies
 from bot.settings import get_settings
 from bot.text import clean_incoming
+from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class RestInput(RasaRestInput):
         except Exception:
             logger.exception("REST message failed for a conversation")
         messages = list(collector.messages)
+        if not turn_kept(recipient):
+            messages.append({"recipient_id": recipient, "text": replies.not_kept()})
         if incoming.truncated:
             messages.append({"recipient_id": recipient, "text": replies.truncated_note()})
         return messages

@@ -37,6 +37,7 @@ from bot.channels import web_page
 from bot.channels.web_page import tel_href
 from bot.settings import get_settings
 from bot.text import clean_incoming
+from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
 
@@ -338,6 +339,8 @@ class WebInput(SocketIOInput):
             await self._say(conversation, replies.web_trouble())
         finally:
             await self._typing(conversation, False)
+        if not turn_kept(conversation):
+            await self._say(conversation, replies.not_kept())
         if incoming.truncated:
             await self._say(conversation, replies.truncated_note())
 
