@@ -36,8 +36,14 @@ from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
 
-SENDER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+SENDER = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 CONVERSATION_PREFIX = "rest:"
+
+
+def valid_sender(sender: object) -> bool:
+    """1-64 letters, digits, '.', '_' or '-', and nothing else (not even a final newline,
+    which `$` would let through)."""
+    return isinstance(sender, str) and SENDER.fullmatch(sender) is not None
 
 
 def conversation_id(sender: str) -> str:
@@ -79,7 +85,7 @@ class RestInput(RasaRestInput):
             if not isinstance(body, dict):
                 return response.json({"error": "expected a JSON object"}, status=400)
             sender = body.get("sender")
-            if not isinstance(sender, str) or not SENDER.match(sender):
+            if not valid_sender(sender):
                 return response.json(
                     {"error": "sender must be 1-64 letters, digits, '.', '_' or '-'"},
                     status=400,
