@@ -131,6 +131,41 @@ class Servers:
         )
         wait_for(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/", 300, self.processes["rasa"])
 
+    def supervise(self, check_every: float = 1.0, longest_wait: float = 60.0) -> None:
+        """Keep every started child running until interrupted: one that exits is started
+        again after a wait that doubles with each crash in a row (1 s up to `longest_wait`)
+        and goes back to 1 s once it has run for `longest_wait`. The others keep running."""
+        starts = {
+            "actions": self.start_actions,
+            "worker": self.start_worker,
+            "rasa": self.start_rasa,
+        }
+        names = [name for name in starts if name in self.processes]
+        wait = {name: 1.0 for name in names}
+        since = {name: time.monotonic() for name in names}
+        while True:
+            time.sleep(check_every)
+            for name in names:
+                process = self.processes.get(name)
+                if process is not None and process.poll() is None:
+                    if time.monotonic() - since[name] >= longest_wait:
+                        wait[name] = 1.0
+                    continue
+                code = process.returncode if process is not None else "none"
+                print(
+                    f"{name} stopped (exit code {code}); starting it again in {wait[name]:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(wait[name])
+                wait[name] = min(wait[name] * 2, longest_wait)
+                try:
+                    starts[name]()
+                except (RuntimeError, TimeoutError) as error:
+                    print(f"{name} did not start: {error}", file=sys.stderr, flush=True)
+                    self.stop(name)
+                since[name] = time.monotonic()
+
     def stop(self, name: Optional[str] = None) -> None:
         for key in [name] if name else list(self.processes):
             process = self.processes.pop(key, None)
