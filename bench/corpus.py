@@ -85,7 +85,9 @@ def load_messages(split: Optional[str] = None, path: Path = MESSAGES) -> List[Me
     return [m for m in messages if split in (None, "all", m.split)]
 
 
-def load_conversations(split: Optional[str] = None, path: Path = CONVERSATIONS) -> List[Conversation]:
+def load_conversations(
+    split: Optional[str] = None, path: Path = CONVERSATIONS
+) -> List[Conversation]:
     raw: List[Dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     conversations = [
         Conversation(

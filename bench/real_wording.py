@@ -134,7 +134,9 @@ class Channel:
                 )
             ]
             opted = bool(_rows(db, "select 1 from sms_opt_outs where phone = ?", [who]))
-        utters = [(json.loads(d).get("metadata") or {}).get("utter_action") or "" for (d,) in events]
+        utters = [
+            (json.loads(d).get("metadata") or {}).get("utter_action") or "" for (d,) in events
+        ]
         # a request to talk to a person is recorded at the callback tier: not a warning sign
         urgent = [t for t in tiers if t in ("emergency", "urgent")]
         return Outcome([u for u in utters if u], urgent, opted)
@@ -214,7 +216,9 @@ class Sms(Channel):
         url = f"http://127.0.0.1:{self.port}/webhooks/sms/webhook"
         data = urllib.parse.urlencode(fields).encode()
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=60) as r:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, data, headers), timeout=60
+            ) as r:
                 r.read()
         except urllib.error.HTTPError as error:  # kept as a wrong turn, not a crash
             error.read()

@@ -54,10 +54,11 @@ def _serve(args: argparse.Namespace) -> int:
             '{"sender": "me", "message": "hello"}\n'
             f"  Website chat (demo clinic page): http://127.0.0.1:{args.port}/webhooks/web/\n"
             f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ (needs STAFF_TOKEN)\n"
-            "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n",
+            "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n"
+            "  A server that stops is started again.\n",
             flush=True,
         )
-        servers.processes["rasa"].wait()
+        servers.supervise()
     except KeyboardInterrupt:
         pass
     finally:

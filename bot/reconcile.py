@@ -5,7 +5,9 @@ utter_red_flag_emergency / utter_red_flag_urgent, chosen by rules in the Rasa
 server), an escalation must exist for that turn. When the action server was
 down, the action that records it never ran; this finds those turns in Rasa's
 SQL tracker store (the `events` table in the same SQLite file) and records
-them. The store's unique event key makes a second try harmless.
+them. Turns the tracker store could not write (the file stayed locked) are kept
+beside the database (`bot.unsaved`) and read here too. The store's unique event
+key makes a second try harmless.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlite3
 import time
 from typing import Optional
 
+from bot import unsaved
 from bot.escalations import entity_values, record, user_turn
 from bot.settings import Settings
 from bot.store import Store
@@ -37,9 +40,10 @@ def _has_events(conn: sqlite3.Connection) -> bool:
 def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> int:
     """Record every urgent-advice turn older than the grace period that has no
     escalation yet. Returns how many it recorded."""
+    recorded = _reconcile_unsaved(store, settings)
     conn = store.db.conn
     if not _has_events(conn):
-        return 0
+        return recorded
     cutoff = (now or time.time()) - settings.reconcile_grace_seconds
     cursor = int(store.get_meta(CURSOR, "0"))
     names = ADVICE_NAMES
@@ -48,7 +52,6 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
         f"and action_name in ({', '.join('?' for _ in names)}) and id > ? order by id",
         [*names, cursor],
     ).fetchall()
-    recorded = 0
     for event_id, sender, action, timestamp in rows:
         if timestamp > cutoff:
             break  # the action server may still be recording this one
@@ -71,4 +74,27 @@ def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> 
                     result.escalation_id,
                 )
         store.set_meta(CURSOR, str(event_id))
+    return recorded
+
+
+def _reconcile_unsaved(store: Store, settings: Settings) -> int:
+    """Record the urgent-advice turns of conversations the tracker store could not write."""
+    recorded = 0
+    for sender, events in unsaved.kept(store.path):
+        user = None
+        for event in events:
+            if event.get("event") == "user":
+                user = event
+            tier = advice_tier(event.get("name")) if event.get("event") == "action" else None
+            if tier and user:
+                symptoms = entity_values(user, "symptom", "asked_symptom")
+                turn = user_turn(sender, user, tier, sorted(set(symptoms)) or [UNSPECIFIED])
+                result = record(store, settings, turn, source="reconciled")
+                if not result.duplicate:
+                    recorded += 1
+                    logger.warning(
+                        "Recorded escalation %s from a turn the conversation store could "
+                        "not keep",
+                        result.escalation_id,
+                    )
     return recorded

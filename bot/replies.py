@@ -62,6 +62,11 @@ def web_trouble() -> str:
     return say("web_trouble")
 
 
+def not_kept() -> str:
+    """Said after an answer when the conversation store could not keep the turn."""
+    return say("not_kept")
+
+
 def truncated_note() -> str:
     """Said after answering a message that was too long to read in full."""
     return say("truncated_note")

@@ -8,6 +8,7 @@ assistant exactly the same way.
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -34,6 +35,10 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
+    # the Rasa server sends it (endpoints.yml), the action server requires it; one made up
+    # at start-up when unset, so a local run needs no configuration
+    if not env.get("ACTION_SERVER_SECRET", "").strip():
+        env["ACTION_SERVER_SECRET"] = secrets.token_urlsafe(32)
     # credentials.yml names these; Rasa refuses to start when a ${VAR} is undefined
     env.setdefault("TWILIO_AUTH_TOKEN", "")
     env.setdefault("TWILIO_WEBHOOK_URL", "")
@@ -52,7 +57,7 @@ def action_server_command(port: int) -> List[str]:
         sys.executable,
         "-m",
         "bot.launch",
-        "rasa_sdk",
+        "bot.action_server",
         "--actions",
         "actions",
         "--port",
@@ -141,6 +146,41 @@ class Servers:
             **popen,  # type: ignore[call-overload]
         )
         wait_for(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/", 300, self.processes["rasa"])
+
+    def supervise(self, check_every: float = 1.0, longest_wait: float = 60.0) -> None:
+        """Keep every started child running until interrupted: one that exits is started
+        again after a wait that doubles with each crash in a row (1 s up to `longest_wait`)
+        and goes back to 1 s once it has run for `longest_wait`. The others keep running."""
+        starts = {
+            "actions": self.start_actions,
+            "worker": self.start_worker,
+            "rasa": self.start_rasa,
+        }
+        names = [name for name in starts if name in self.processes]
+        wait = {name: 1.0 for name in names}
+        since = {name: time.monotonic() for name in names}
+        while True:
+            time.sleep(check_every)
+            for name in names:
+                process = self.processes.get(name)
+                if process is not None and process.poll() is None:
+                    if time.monotonic() - since[name] >= longest_wait:
+                        wait[name] = 1.0
+                    continue
+                code = process.returncode if process is not None else "none"
+                print(
+                    f"{name} stopped (exit code {code}); starting it again in {wait[name]:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                time.sleep(wait[name])
+                wait[name] = min(wait[name] * 2, longest_wait)
+                try:
+                    starts[name]()
+                except (RuntimeError, TimeoutError) as error:
+                    print(f"{name} did not start: {error}", file=sys.stderr, flush=True)
+                    self.stop(name)
+                since[name] = time.monotonic()
 
     def stop(self, name: Optional[str] = None) -> None:
         for key in [name] if name else list(self.processes):

@@ -56,6 +56,10 @@ class Settings:
     retention_days: int = 30
     rasa_interface: str = "127.0.0.1"
     staff_interface: str = "127.0.0.1"
+    action_server_secret: Optional[str] = None
+    action_server_interface: str = "127.0.0.1"
+    tracker_store_busy_seconds: float = 10.0
+    tracker_store_save_attempts: int = 3
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -98,6 +102,7 @@ def _env(name: str, default: str) -> str:
 def get_settings() -> Settings:
     """Read the settings from the environment (once; cached)."""
     db = Path(_env("ASSISTANT_DB", str(PROJECT_ROOT / "var" / "assistant.db")))
+    staff_port = int(_env("STAFF_PORT", "5056"))
     return Settings(
         clinic_name=_env("CLINIC_NAME", "Riverbend Spine Clinic"),
         clinic_phone=_env("CLINIC_PHONE", "(555) 555-0100"),
@@ -108,8 +113,9 @@ def get_settings() -> Settings:
         rest_token=os.environ.get("REST_CHANNEL_TOKEN") or None,
         web_allowed_origins=_origins(os.environ.get("WEB_ALLOWED_ORIGINS", "")),
         staff_token=os.environ.get("STAFF_TOKEN") or None,
-        staff_port=int(_env("STAFF_PORT", "5056")),
-        public_staff_url=_env("PUBLIC_STAFF_URL", "http://127.0.0.1:5056/"),
+        staff_port=staff_port,
+        # the staff page's address in notifications: follows STAFF_PORT unless told
+        public_staff_url=_env("PUBLIC_STAFF_URL", f"http://127.0.0.1:{staff_port}/"),
         webhook_url=os.environ.get("NOTIFY_WEBHOOK_URL") or None,
         webhook_secret=os.environ.get("NOTIFY_WEBHOOK_SECRET") or None,
         email_to=os.environ.get("NOTIFY_EMAIL_TO") or None,
@@ -135,4 +141,8 @@ def get_settings() -> Settings:
         retention_days=int(_env("RETENTION_DAYS", "30")),
         rasa_interface=_env("RASA_INTERFACE", "127.0.0.1"),
         staff_interface=_env("STAFF_INTERFACE", "127.0.0.1"),
+        action_server_secret=os.environ.get("ACTION_SERVER_SECRET") or None,
+        action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
+        tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
+        tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
     )

@@ -33,6 +33,7 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
+MAX_FORM_BYTES = 4096
 STYLE = """body{font:16px/1.5 system-ui,sans-serif;margin:1rem;color:#111}
 table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left}
@@ -127,6 +128,7 @@ def make_handler(path: Path, settings: Settings) -> type:
     class StaffHandler(BaseHTTPRequestHandler):
         server_version = "staff"
         sys_version = ""
+        timeout = 10  # a client that stops sending never holds a thread for long
 
         def log_message(self, format: str, *args: Any) -> None:  # no patient data in logs
             logger.debug("staff %s %s", self.command, self.path.split("?")[0])
@@ -183,8 +185,14 @@ def make_handler(path: Path, settings: Settings) -> type:
             if not self._allowed():
                 return
             match = re.fullmatch(r"/escalations/(\d+)/ack", self.path)
-            length = min(int(self.headers.get("Content-Length") or 0), 4096)
-            form = parse_qs(self.rfile.read(length).decode(errors="replace"))
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            # a form is a few bytes; a length that is negative (read(-1) would wait for the
+            # client to close), not a number or too big is refused before reading anything
+            if not re.fullmatch(r"[0-9]{1,9}", declared) or int(declared) > MAX_FORM_BYTES:
+                self.close_connection = True
+                self._send(HTTPStatus.BAD_REQUEST, "Bad request", "text/plain; charset=utf-8")
+                return
+            form = parse_qs(self.rfile.read(int(declared)).decode(errors="replace"))
             if not match or not hmac.compare_digest(
                 (form.get("csrf") or [""])[0], csrf(token or "", int(match.group(1)))
             ):

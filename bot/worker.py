@@ -39,6 +39,13 @@ def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None
             "No clinic notifier is configured (NOTIFY_WEBHOOK_URL, NOTIFY_EMAIL_TO or "
             "NOTIFY_SMS_TO): escalations are kept in the database and the staff queue only."
         )
+    sms_on = settings.twilio_auth_token or settings.sms_skip_signature_check
+    if sms_on and not (settings.twilio_account_sid and settings.twilio_from_number):
+        logger.warning(
+            "TWILIO_ACCOUNT_SID or TWILIO_FROM_NUMBER is not set: an SMS answer slower than "
+            "SMS_REPLY_TIMEOUT_SECONDS (%s s) cannot be texted afterwards and is dropped.",
+            settings.sms_reply_timeout_seconds,
+        )
     server = staff.serve(store, settings, host=settings.staff_interface)
     logger.info(
         "worker started: notifiers %s, staff page on port %s",

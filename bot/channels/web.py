@@ -14,6 +14,8 @@ Differences from Rasa 3.6's stock `socketio` channel:
 - bot messages go out whole, buttons as quick replies, urgent answers tagged with the
   numbers to call; "the assistant is typing" is sent while the assistant works;
 - it serves the demo clinic page and the widget's files (`bot/channels/web_page.py`);
+- a message runs in python-socketio's own task, not in the connection's, so a phone whose
+  connection drops mid-turn still has the turn processed and a warning sign escalated;
 - message text is never logged.
 """
 
@@ -36,6 +38,7 @@ from bot.channels.web_page import tel_href
 from bot.settings import get_settings
 from bot.text import clean_incoming
 from bot.tiers import EMERGENCY, advice_tier
+from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +339,8 @@ class WebInput(SocketIOInput):
             await self._say(conversation, replies.web_trouble())
         finally:
             await self._typing(conversation, False)
+        if not turn_kept(conversation):
+            await self._say(conversation, replies.not_kept())
         if incoming.truncated:
             await self._say(conversation, replies.truncated_note())
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import csv
 import re
+
 import pytest
 import yaml
 
-from bench.corpus import CONVERSATIONS, MESSAGES, SPLITS, load_conversations, load_messages, split_of
+from bench.corpus import (
+    CONVERSATIONS,
+    MESSAGES,
+    SPLITS,
+    load_conversations,
+    load_messages,
+    split_of,
+)
 from bench.real_wording import Outcome, judge, verdict
 from bot.settings import PROJECT_ROOT
 
@@ -108,6 +116,15 @@ def test_judge(expect, outcome, right):
 def test_a_lookalike_asked_about_is_not_a_false_alarm():
     from bench.corpus import Message
 
-    look = Message("x", "https://e.org", "https://e.org", "is numbness normal?", "faq/risks", "lookalike", "", "")
+    look = Message(
+        "x",
+        "https://e.org",
+        "https://e.org",
+        "is numbness normal?",
+        "faq/risks",
+        "lookalike",
+        "",
+        "",
+    )
     assert verdict(look, Outcome(["utter_faq/risks", "utter_ask_having_now"], [])) == "asked"
     assert verdict(look, Outcome(["utter_red_flag_urgent"], ["urgent"])) == "alarm"

@@ -27,3 +27,13 @@ def test_blank_values_fall_back_to_defaults(monkeypatch):
     monkeypatch.setenv("CLINIC_NAME", "   ")
     get_settings.cache_clear()
     assert get_settings().clinic_name.strip()
+
+
+def test_notification_links_follow_the_staff_port_unless_told(monkeypatch):
+    monkeypatch.delenv("PUBLIC_STAFF_URL", raising=False)
+    monkeypatch.setenv("STAFF_PORT", "6123")
+    get_settings.cache_clear()
+    assert get_settings().public_staff_url == "http://127.0.0.1:6123/"
+    monkeypatch.setenv("PUBLIC_STAFF_URL", "https://staff.clinic.example/")
+    get_settings.cache_clear()
+    assert get_settings().public_staff_url == "https://staff.clinic.example/"

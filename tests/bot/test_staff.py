@@ -88,3 +88,19 @@ def test_health_needs_no_token_and_says_nothing(page):
 def test_without_a_configured_token_everything_is_refused(page, monkeypatch):
     assert not staff.authorised("Bearer anything", None)
     assert not staff.authorised("", TOKEN)
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "99999999999999999999999"])
+def test_a_bad_content_length_gets_400_at_once_and_does_not_hold_a_thread(page, length):
+    import socket
+
+    url, _ = page
+    host, port = url.rsplit("/", 1)[-1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(
+            f"POST /escalations/1/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Length: {length}\r\n\r\ncsrf=x".encode()
+        )
+        conn.settimeout(5)
+        reply = conn.recv(200).decode()  # the old handler read to EOF here: timeout
+    assert reply.startswith("HTTP/1.0 400") or reply.startswith("HTTP/1.1 400"), reply

@@ -102,6 +102,7 @@ def test_huge_message_is_answered_with_a_note(client):
 def test_rest_rejects_a_bad_sender(client):
     import urllib.error
 
-    with pytest.raises(urllib.error.HTTPError) as failure:
-        client.send("../../etc/passwd", "hi")
-    assert failure.value.code == 400
+    for bad in ("../../etc/passwd", "me\n"):
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            client.send(bad, "hi")
+        assert failure.value.code == 400

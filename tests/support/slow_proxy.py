@@ -33,7 +33,11 @@ class SlowProxy(LoopbackServer):
                 request = urllib.request.Request(
                     outer.target + self.path,
                     body,
-                    {"Content-Type": self.headers.get("Content-Type", "application/json")},
+                    {
+                        "Content-Type": self.headers.get("Content-Type", "application/json"),
+                        # the action server refuses calls without the Rasa server's secret
+                        "Authorization": self.headers.get("Authorization", ""),
+                    },
                     method=self.command,
                 )
                 try:

@@ -1,0 +1,159 @@
+"""The tracker store against a real SQLite file that another process keeps locked."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot import unsaved
+from bot.reconcile import reconcile
+from bot.settings import get_settings
+from bot.store import Store
+from bot.tracker_store import ClinicSQLTrackerStore, turn_kept
+
+CANARY = "zebra-canary-4412 my legs went numb"
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+class Lock:
+    """Another process holding a write transaction on the file for `seconds`."""
+
+    def __init__(self, db: Path, seconds: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(db), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == "locked"
+
+    def wait(self) -> None:
+        self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "assistant.db"
+    monkeypatch.setenv("ASSISTANT_DB", str(path))
+    monkeypatch.setenv("TRACKER_STORE_BUSY_SECONDS", "1")
+    monkeypatch.setenv("TRACKER_STORE_SAVE_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    Store(path).db.execute("select 1")  # the project's store creates the file (WAL)
+    return path
+
+
+@pytest.fixture
+def tracker_store(db: Path) -> Iterator[ClinicSQLTrackerStore]:
+    yield ClinicSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(db))
+
+
+def red_flag_turn(sender: str) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, [])
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(
+        UserUttered(
+            CANARY,
+            intent={"name": "report_symptom", "confidence": 1.0},
+            entities=[{"entity": "symptom", "value": "numbness"}],
+            input_channel="rest",
+        )
+    )
+    tracker.update(ActionExecuted("utter_red_flag_urgent"))
+    tracker.update(BotUttered("Please call the clinic now."))
+    return tracker
+
+
+def stored(db: Path, sender: str) -> List[str]:
+    with sqlite3.connect(db) as conn:
+        return [
+            row[0]
+            for row in conn.execute(
+                "select type_name from events where sender_id = ? order by id", [sender]
+            )
+        ]
+
+
+async def _save_while_ticking(store: ClinicSQLTrackerStore, tracker: DialogueStateTracker) -> float:
+    """Save, and return the longest the event loop went without running anything else."""
+    longest = 0.0
+    done = False
+
+    async def tick() -> None:
+        nonlocal longest
+        last = time.monotonic()
+        while not done:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            longest = max(longest, now - last)
+            last = now
+
+    ticker = asyncio.ensure_future(tick())
+    await store.save(tracker)
+    done = True
+    await ticker
+    return longest
+
+
+def test_a_save_waits_out_a_lock_off_the_event_loop(db, tracker_store, monkeypatch):
+    monkeypatch.setattr(tracker_store, "busy_seconds", 10.0)
+    tracker_store.engine.dispose()
+    lock = Lock(db, 3)
+    stall = asyncio.run(_save_while_ticking(tracker_store, red_flag_turn("rest:a")))
+    lock.wait()
+    assert stored(db, "rest:a") == ["action", "user", "action", "bot"]
+    assert stall < 0.5  # other conversations went on while this one waited
+    assert turn_kept("rest:a")
+
+
+def test_a_turn_that_cannot_be_stored_is_kept_said_and_reconciled(db, tracker_store, caplog):
+    caplog.set_level(logging.WARNING)
+    lock = Lock(db, 6)  # longer than 2 tries of 1 s
+    asyncio.run(tracker_store.save(red_flag_turn("rest:b")))
+    assert stored(db, "rest:b") == []
+    # the channel is told, once
+    assert not turn_kept("rest:b")
+    assert turn_kept("rest:b")
+    # an ERROR without the patient's words
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and "could not store a turn" in errors[0].getMessage()
+    assert "zebra-canary" not in caplog.text
+    # a copy beside the database, readable by the owner only
+    [(sender, events)] = list(unsaved.kept(db))
+    assert sender == "rest:b" and any(e.get("text") == CANARY for e in events)
+    [spooled] = list(unsaved.directory(db).glob("*.json"))
+    assert spooled.stat().st_mode & 0o077 == 0
+    # the next turn continues from it, even after a restart of the Rasa server
+    again = ClinicSQLTrackerStore(domain=Domain.empty(), dialect="sqlite", db=str(db))
+    tracker = asyncio.run(again.retrieve("rest:b"))
+    assert tracker is not None and tracker.latest_message.text == CANARY
+    lock.wait()
+    # the worker records the warning sign from the copy while the file is locked or not
+    store = Store(db)
+    assert reconcile(store, get_settings()) == 1
+    [row] = store.list()
+    assert row["sender"] == "rest:b" and row["tier"] == "urgent" and row["source"] == "reconciled"
+    # once the file is free, the next save stores the kept turn and the new one, in order
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(again.save(tracker))
+    assert stored(db, "rest:b") == ["action", "user", "action", "bot", "action"]
+    assert list(unsaved.kept(db)) == []
+    assert reconcile(store, get_settings()) == 0

@@ -1,0 +1,48 @@
+"""The worker's start-up warnings about settings that lose something."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from bot import worker
+from bot.settings import get_settings
+from bot.store import Store
+from tests.support.loopback import free_port
+
+
+def start_and_stop(tmp_path, caplog) -> str:
+    caplog.set_level(logging.WARNING)
+    stop = threading.Event()
+    stop.set()
+    worker.run(Store(tmp_path / "w.db"), get_settings(), stop)
+    return caplog.text
+
+
+@pytest.fixture(autouse=True)
+def sms_settings(monkeypatch):
+    monkeypatch.setenv("STAFF_PORT", str(free_port()))
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "SMS_SKIP_SIGNATURE_CHECK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "token")
+    get_settings.cache_clear()
+
+
+def test_sms_without_an_account_to_text_from_is_warned_about(tmp_path, caplog):
+    text = start_and_stop(tmp_path, caplog)
+    assert "TWILIO_ACCOUNT_SID or TWILIO_FROM_NUMBER is not set" in text
+
+
+def test_no_warning_when_late_answers_can_be_texted(tmp_path, caplog, monkeypatch):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", "+15555550100")
+    get_settings.cache_clear()
+    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)
+
+
+def test_no_warning_when_the_sms_channel_refuses_everything(tmp_path, caplog, monkeypatch):
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    get_settings.cache_clear()
+    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)

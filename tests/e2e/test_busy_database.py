@@ -1,0 +1,57 @@
+"""A locked database makes turns wait, never lose them."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.e2e.conftest import Client
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def user_turns(db: str, conversation: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "select count(*) from events where sender_id = ? and type_name = 'user'",
+            [conversation],
+        ).fetchone()[0]
+
+
+def test_every_turn_is_stored_while_another_process_holds_the_database_for_10_s(servers):
+    db = servers.env["ASSISTANT_DB"]
+    client = Client(servers.rasa_port)
+    senders = [f"lock-{uuid.uuid4().hex[:8]}" for _ in range(3)]
+    for me in senders:  # continuing conversations, as in the issue
+        client.text(me, "how do i use ice packs")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, db, "10"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+
+    def talk(me: str) -> list:
+        return [client.text(me, q) for q in ("how long does that last", "can i take a shower")]
+
+    with ThreadPoolExecutor(len(senders)) as pool:
+        answers = list(pool.map(talk, senders))
+    holder.wait(timeout=60)
+    print(f"6 turns under a 10 s lock answered in {time.monotonic() - started:.1f} s")
+    assert all(all(a.strip() for a in pair) for pair in answers)
+    kept = {me: user_turns(db, f"rest:{me}") for me in senders}
+    assert kept == {me: 3 for me in senders}, kept
