@@ -1,0 +1,325 @@
+"""Context engine: is a symptom mention a report? ConText's ideas, in linear time.
+
+ConText (Harkema et al. 2009; medspacy's `ConText` and its published rule set
+resources/en/context_rules.json) gives every cue a category, a direction and a
+scope that ends at a terminating word; a *pseudo-trigger* that contains a cue word
+("not only", "no change in", "than before") is matched first and cancels the cue
+inside it. We read a mention the same way, with categories for a patient's
+message rather than a clinical note:
+
+- negated          NEGATED_EXISTENCE, forward, window `negation.window` ("no numbness")
+- hypothetical     HYPOTHETICAL, forward within the clause ("what if I get a fever")
+- definition       backward ("chest pain means 911, right?")
+- historical       HISTORICAL, whole clause ("in 1998", "before the procedure")
+- resolved         a past event said to be over ("wore off", "fine since")
+- chronic          long-standing and unchanged ("for years", "no change in")
+- other_person     FAMILY, reversed: a caregiver's "mom passed out" is a report, a
+                   neighbour's old chest pain is not
+- background       a candidacy question ("is she a candidate?") about a condition
+- question         asked about in general ("is numbness normal?")
+- uncertain        a past, chronic or background reading in a sentence that also
+                   says something changed ("new", "since", "worse", "started"): we
+                   cannot tell, so the patient is asked "Are you having this now?"
+POSSIBLE_EXISTENCE ("i think", "maybe") is kept a report on purpose: a patient
+who thinks they have a fever is to call.
+Clause words (but, however, ...) and punctuation terminate scopes, like
+ConText's TERMINATE rules; `onset` cues ("new", "worse", "wasn't there before")
+override historical, resolved and chronic readings in their clause.
+
+Why not medspacy itself: its releases that admit spaCy 3.4 (1.0.x) pull
+medspacy-quickumls and its simstring/unqlite builds (see the pins report in the
+project's notes), and its ConTextGraph compares every modifier with every other
+modifier and every target (`update_scopes`, `apply_modifiers`): quadratic in the
+number of mentions, the exact failure of issue 13 ("numb " x 400 took 27 s). Its
+published rules are written for clinical notes ("ruled out", "h/o") and know no
+patient wording ("than before"). So the rules' ideas are here, in data
+(red_flag_lexicon.yml `context`), and the engine below finds every cue once per
+message: each status question is a binary search, never a rescan.
+
+Cost: `ContextEngine.read` is O(n) in words plus O(log n) per mention query, and
+counts its steps in `operations` so a test can bound the work without a clock.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+REPORT = "report"
+UNCERTAIN = "uncertain"
+ASKED = ("question", "hypothetical", "definition", UNCERTAIN)
+
+SENTENCE_END = {".", "!", "?", "\n"}
+CLAUSE_WORDS = {"but", "however", "although", "though", "yet", "except", "otherwise"}
+NEGATION_STOPS = CLAUSE_WORDS | {"and", "because", "so", "while", "since"}
+CLAUSE_BREAKS = SENTENCE_END | {",", ";", ":", "-"} | CLAUSE_WORDS
+NUMBER_WORDS = {
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty",
+    "thirty", "forty", "fifty", "many", "several", "a", "few",
+}  # fmt: skip
+YEAR = re.compile(r"^(19|20)\d\d$")
+NUMBER = re.compile(r"^\d+(\.\d+)?$")
+TEMP_WORDS = ["temp", "temperature", "fever", "thermometer", "degrees", "f", "c", "running"]
+
+# categories a pseudo-trigger can cancel (onset, change and chronic cues it cannot:
+# "no change in" is itself a chronic cue, "wasn't there before" an onset cue)
+_PSEUDO_CANCELS = {
+    "negation", "hypothetical", "definition", "historical", "resolved", "other_person",
+    "other_person_sentence", "background",
+}  # fmt: skip
+_WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
+
+
+def phrases(context: Dict[str, Any]) -> Dict[str, Any]:
+    """Context cues as word tuples: "wore off" -> ("wore", "off")."""
+    out: Dict[str, Any] = {}
+    for key, value in context.items():
+        if isinstance(value, dict):
+            out[key] = phrases(value)
+        elif isinstance(value, list) and key not in _WORD_LISTS:
+            out[key] = [tuple(str(v).split()) for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+class Spans:
+    """Sorted (start, end) spans of one cue category in one message."""
+
+    def __init__(self, spans: List[Tuple[int, int]], engine: ContextEngine) -> None:
+        self.spans = sorted(spans)
+        self.starts = [s for s, _ in self.spans]
+        self.engine = engine
+
+    def __bool__(self) -> bool:
+        return bool(self.spans)
+
+    def any(self, lo: int, hi: int, avoid: Tuple[int, int] = (0, 0)) -> bool:
+        """A span lying inside [lo, hi) that does not overlap `avoid`. Skips only spans
+        that overlap `avoid` or run past `hi`, so it is O(log n) plus a constant."""
+        k = bisect_left(self.starts, lo)
+        while k < len(self.spans) and self.starts[k] < hi:
+            self.engine.operations += 1
+            s, e = self.spans[k]
+            if e <= hi and not (s < avoid[1] and avoid[0] < e):
+                return True
+            k += 1
+        return False
+
+
+def _boundaries(words: Sequence[str], breaks: set) -> Tuple[List[int], List[int]]:
+    """For each word, where its clause (or sentence) starts and ends: two passes."""
+    n = len(words)
+    start, end = [0] * n, [n] * n
+    last = -1
+    for i, word in enumerate(words):
+        start[i] = last + 1
+        if word in breaks:
+            last = i
+    following = n
+    for i in range(n - 1, -1, -1):
+        if words[i] in breaks:
+            following = i
+        end[i] = following
+    return start, end
+
+
+class ContextEngine:
+    """One message's context cues, found once; then the status of each mention."""
+
+    def __init__(self, context: Dict[str, Any], words: Sequence[str]) -> None:
+        self.ctx = context
+        self.words = words
+        self.operations = len(words)
+        self.clause_start, self.clause_end = _boundaries(words, CLAUSE_BREAKS)
+        self.sent_start, self.sent_end = _boundaries(words, SENTENCE_END)
+        self.cues = self._scan(self._phrase_table())
+        self.negation_at: Dict[int, int] = {}
+        for s, e in self.cues["negation"].spans:
+            self.negation_at[s] = min(e, self.negation_at.get(s, e))
+        covered = [False] * len(words)  # inside a chronic or resolved phrase
+        for key in ("chronic", "resolved"):
+            for s, e in self.cues[key].spans:
+                covered[s:e] = [True] * (e - s)
+        for key in ("onset", "change"):  # "nothing new", "fine since": not a change
+            spans = [(s, e) for s, e in self.cues[key].spans if not any(covered[s:e])]
+            self.cues[key] = Spans(spans, self)
+        self.list_status: Dict[int, str] = {}
+
+    # -- finding the cues, once ----------------------------------------------------
+
+    def _phrase_table(self) -> Dict[str, List[Tuple[str, ...]]]:
+        ctx = self.ctx
+        table = {key: ctx[key]["triggers"] for key in (
+            "negation", "hypothetical", "definition", "historical", "resolved", "chronic",
+            "other_person", "background",
+        )}  # fmt: skip
+        table["other_person_sentence"] = ctx["other_person"]["sentence"]
+        table["onset"] = ctx["onset"]
+        table["change"] = ctx["change"]
+        table["pseudo"] = ctx["pseudo"]
+        table["experiencer"] = ctx["personal"]["experiencer"]
+        table["modal"] = [(w,) for w in ctx["modal"]]
+        table["temperature"] = [(w,) for w in TEMP_WORDS]
+        return table
+
+    def _scan(self, table: Dict[str, List[Tuple[str, ...]]]) -> Dict[str, Spans]:
+        by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        for key, items in table.items():
+            for phrase in items:
+                by_first.setdefault(phrase[0], []).append((phrase, key))
+        words = self.words
+        found: Dict[str, List[Tuple[int, int]]] = {key: [] for key in table}
+        found["year"] = []
+        for i, word in enumerate(words):
+            if YEAR.match(word):
+                found["year"].append((i, i + 1))
+            candidates = by_first.get(word, [])
+            if NUMBER.match(word) or word in NUMBER_WORDS:
+                candidates = candidates + by_first.get("#", [])
+            for phrase, key in candidates:
+                self.operations += len(phrase)
+                if self._matches(phrase, i):
+                    found[key].append((i, i + len(phrase)))
+        cancelled = [False] * len(words)
+        for s, e in found["pseudo"]:
+            cancelled[s:e] = [True] * (e - s)
+        for key in _PSEUDO_CANCELS:
+            found[key] = [(s, e) for s, e in found[key] if not any(cancelled[s:e])]
+        return {key: Spans(spans, self) for key, spans in found.items()}
+
+    def _matches(self, phrase: Tuple[str, ...], i: int) -> bool:
+        words = self.words
+        if i + len(phrase) > len(words):
+            return False
+        for p, w in zip(phrase, words[i : i + len(phrase)], strict=False):
+            if p == "#":
+                if not (NUMBER.match(w) or w in NUMBER_WORDS):
+                    return False
+            elif p != w:
+                return False
+        return True
+
+    def found(self, key: str) -> bool:
+        """The cue category occurs anywhere in the message."""
+        return bool(self.cues[key])
+
+    def clause(self, i: int) -> Tuple[int, int]:
+        return self.clause_start[i], self.clause_end[i]
+
+    # -- the status of one mention ---------------------------------------------------
+
+    def status(self, start: int, end: int) -> str:
+        """What the mention words[start:end] is: a report, or why not."""
+        listed = self._listed(start)
+        status = listed or self._status(start, end)
+        self.list_status[end] = status
+        return status
+
+    def _listed(self, start: int) -> Optional[str]:
+        """A symptom listed after another ("watch for numbness, tingling or weakness")
+        shares the context of the first one."""
+        i = start - 1
+        while i >= 0 and start - i <= 4 and self.words[i] in {",", "or", "and", "nor"}:
+            self.operations += 1
+            i -= 1
+        if i == start - 1:
+            return None
+        return self.list_status.get(i + 1)
+
+    def _status(self, start: int, end: int) -> str:
+        cues = self.cues
+        c_start = self.clause_start[start]
+        c_end = max(self.clause_end[start], self.clause_end[end - 1])
+        s_start, s_end = self.sent_start[start], self.sent_end[start]
+        inside = (start, end)
+
+        if self._negated(start, c_start):
+            return "negated"
+        if cues["hypothetical"].any(c_start, start):
+            return "hypothetical"
+        if cues["definition"].any(end, c_end):
+            return "definition"
+        onset = cues["onset"].any(c_start, c_end, inside)
+        changed = onset or cues["change"].any(s_start, s_end, inside)
+        not_now = self._not_now(start, end, c_start, c_end, s_start, s_end, inside, onset)
+        if not_now == "other_person":
+            return not_now
+        if not_now:
+            return UNCERTAIN if changed else not_now
+        if self._is_question(c_start, c_end, start, end):
+            return "question"
+        return REPORT
+
+    def _not_now(
+        self,
+        start: int,
+        end: int,
+        c_start: int,
+        c_end: int,
+        s_start: int,
+        s_end: int,
+        inside: Tuple[int, int],
+        onset: bool,
+    ) -> Optional[str]:
+        """Historical, someone else's, resolved, chronic or background, or None."""
+        cues = self.cues
+        past = cues["historical"].any(c_start, c_end, inside) or cues["year"].any(c_start, c_end)
+        if past and not onset:
+            return "historical"
+        if cues["other_person"].any(c_start, c_end, inside) or cues["other_person_sentence"].any(
+            s_start, s_end, inside
+        ):
+            return "other_person"
+        if onset:
+            return None
+        if cues["resolved"].any(end, s_end):
+            return "historical"
+        if cues["chronic"].any(s_start, s_end, inside):
+            return "chronic"
+        if cues["background"]:
+            return "background"
+        return None
+
+    def _negated(self, start: int, clause_start: int) -> bool:
+        words = self.words
+        lo = max(clause_start, start - self.ctx["negation"]["window"])
+        for i in range(start - 1, lo - 1, -1):
+            self.operations += 1
+            if words[i] in NEGATION_STOPS:
+                return False
+            if words[i] == "," and not self._list_continues(i):
+                return False
+            if self.negation_at.get(i, start + 1) <= start:
+                return True
+        return False
+
+    def _list_continues(self, comma: int) -> bool:
+        """A comma inside a negated list ("no fever, chills or numbness")."""
+        before = self.words[max(0, comma - 3) : comma]
+        return "no" in before or "not" in before
+
+    def _is_question(self, c_start: int, c_end: int, start: int, end: int) -> bool:
+        """A question about the symptom in general, not about the patient's own body."""
+        ctx, words = self.ctx, self.words
+        if c_end - c_start < 2:
+            return False
+        if words[c_start] not in ctx["question_words"] or words[c_start + 1] == "not":
+            return False
+        asks = bool(set(words[c_start : min(c_end, c_start + 3)]) & set(ctx["auxiliaries"]))
+        if not asks and "?" not in words[c_end : c_end + 1] and "?" not in words[-1:]:
+            return False  # "where they put the needle in is swollen": not a question
+        if self.cues["modal"].any(c_start, start):
+            return True
+        return not self._personal(c_start, start, end)
+
+    def _personal(self, c_start: int, start: int, end: int) -> bool:
+        """The symptom is the patient's own: "my foot is numb", "this tingling", "i have"."""
+        words = self.words
+        possessive = set(self.ctx["personal"]["possessive"])
+        if possessive & set(words[max(c_start, start - 3) : end]):
+            return True
+        if start > 0 and words[start - 1] in {"this", "these", *self.ctx["pronouns"]}:
+            return True
+        return self.cues["experiencer"].any(c_start, start)
