@@ -68,6 +68,9 @@ _PSEUDO_CANCELS = {
     "negation", "hypothetical", "definition", "historical", "resolved", "other_person",
     "other_person_sentence", "background",
 }  # fmt: skip
+# onset cues that say "now", not "worse": only these lift a hypothetical
+# ("call if it gets worse" stays hypothetical; "told to call if numb, and now i am" not)
+_PRESENT = {"now", "today", "tonight", "this", "since", "started", "starting", "suddenly"}
 _WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
 
 
@@ -107,6 +110,26 @@ class Spans:
             k += 1
         return False
 
+    def first(self, lo: int, hi: int) -> Optional[Tuple[int, int]]:
+        """The first span lying inside [lo, hi), or None."""
+        k = bisect_left(self.starts, lo)
+        while k < len(self.spans) and self.starts[k] < hi:
+            self.engine.operations += 1
+            if self.spans[k][1] <= hi:
+                return self.spans[k]
+            k += 1
+        return None
+
+    def last(self, lo: int, hi: int) -> Optional[Tuple[int, int]]:
+        """The last span starting inside [lo, hi) (it may end past hi), or None."""
+        k = bisect_left(self.starts, hi) - 1
+        self.engine.operations += 1
+        return self.spans[k] if k >= 0 and self.starts[k] >= lo else None
+
+
+def _plain(status: str) -> str:
+    return "historical" if status == "historical_over" else status
+
 
 def _boundaries(words: Sequence[str], breaks: set) -> Tuple[List[int], List[int]]:
     """For each word, where its clause (or sentence) starts and ends: two passes."""
@@ -138,9 +161,12 @@ class ContextEngine:
         self.negation_at: Dict[int, int] = {}
         for s, e in self.cues["negation"].spans:
             self.negation_at[s] = min(e, self.negation_at.get(s, e))
+        self._onset_wins()
         covered = [False] * len(words)  # inside a chronic or resolved phrase
         for key in ("chronic", "resolved"):
             for s, e in self.cues[key].spans:
+                # "fading now", "fine since": the word after the phrase belongs to it
+                e += e < len(words) and words[e] in ("now", "since")
                 covered[s:e] = [True] * (e - s)
         for key in ("onset", "change"):  # "nothing new", "fine since": not a change
             spans = [(s, e) for s, e in self.cues[key].spans if not any(covered[s:e])]
@@ -148,6 +174,17 @@ class ContextEngine:
         self.list_status: Dict[int, str] = {}
 
     # -- finding the cues, once ----------------------------------------------------
+
+    def _onset_wins(self) -> None:
+        """A chronic or resolved phrase inside a longer onset phrase is not one:
+        "not going away" is not "going away"."""
+        inside = [False] * len(self.words)
+        for s, e in self.cues["onset"].spans:
+            if e - s > 1:
+                inside[s:e] = [True] * (e - s)
+        for key in ("chronic", "resolved"):
+            kept = [(s, e) for s, e in self.cues[key].spans if not all(inside[s:e])]
+            self.cues[key] = Spans(kept, self)
 
     def _phrase_table(self) -> Dict[str, List[Tuple[str, ...]]]:
         ctx = self.ctx
@@ -158,6 +195,7 @@ class ContextEngine:
         table["other_person_sentence"] = ctx["other_person"]["sentence"]
         table["onset"] = ctx["onset"]
         table["change"] = ctx["change"]
+        table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
         table["pseudo"] = ctx["pseudo"]
         table["experiencer"] = ctx["personal"]["experiencer"]
         table["modal"] = [(w,) for w in ctx["modal"]]
@@ -237,24 +275,33 @@ class ContextEngine:
 
         if self._negated(start, c_start):
             return "negated"
-        if cues["hypothetical"].any(c_start, start):
+        if self._hypothetical(c_start, start, end):
             return "hypothetical"
         if cues["definition"].any(end, c_end):
             return "definition"
         onset = cues["onset"].any(c_start, c_end, inside)
         changed = onset or cues["change"].any(s_start, s_end, inside)
-        not_now = self._not_now(start, end, c_start, c_end, s_start, s_end, inside, onset)
+        if cues["background"]:  # a candidacy question: never a plain report
+            return UNCERTAIN if changed else "background"
+        not_now = self._not_now(end, c_start, c_end, s_start, s_end, inside, onset)
         if not_now == "other_person":
             return not_now
         if not_now:
-            return UNCERTAIN if changed else not_now
+            return UNCERTAIN if changed and not_now != "historical_over" else _plain(not_now)
         if self._is_question(c_start, c_end, start, end):
             return "question"
         return REPORT
 
+    def _hypothetical(self, c_start: int, start: int, end: int) -> bool:
+        """A hypothetical cue before the mention or inside it ("my legs might be weak"),
+        unless an onset cue comes between ("told to call if numb, and now i am")."""
+        cue = self.cues["hypothetical"].last(c_start, end)
+        if cue is None:
+            return False
+        return not self.cues["present"].any(cue[1], start)
+
     def _not_now(
         self,
-        start: int,
         end: int,
         c_start: int,
         c_end: int,
@@ -263,8 +310,12 @@ class ContextEngine:
         inside: Tuple[int, int],
         onset: bool,
     ) -> Optional[str]:
-        """Historical, someone else's, resolved, chronic or background, or None."""
+        """Historical, someone else's, resolved, chronic, or None."""
         cues = self.cues
+        over = cues["resolved"].first(end, s_end)
+        if over and not cues["onset"].any(over[1], s_end):
+            # said to be over, and nothing after says it is back: "fine since"
+            return "historical_over"
         past = cues["historical"].any(c_start, c_end, inside) or cues["year"].any(c_start, c_end)
         if past and not onset:
             return "historical"
@@ -274,12 +325,8 @@ class ContextEngine:
             return "other_person"
         if onset:
             return None
-        if cues["resolved"].any(end, s_end):
-            return "historical"
         if cues["chronic"].any(s_start, s_end, inside):
             return "chronic"
-        if cues["background"]:
-            return "background"
         return None
 
     def _negated(self, start: int, clause_start: int) -> bool:
