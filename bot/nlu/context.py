@@ -127,6 +127,29 @@ class Spans:
         return self.spans[k] if k >= 0 and self.starts[k] >= lo else None
 
 
+class CueTable:
+    """Every context phrase by its first word: built once per lexicon."""
+
+    def __init__(self, ctx: Dict[str, Any]) -> None:
+        table = {key: ctx[key]["triggers"] for key in (
+            "negation", "hypothetical", "definition", "historical", "resolved", "chronic",
+            "other_person", "background",
+        )}  # fmt: skip
+        table["other_person_sentence"] = ctx["other_person"]["sentence"]
+        table["onset"] = ctx["onset"]
+        table["change"] = ctx["change"]
+        table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
+        table["pseudo"] = ctx["pseudo"]
+        table["experiencer"] = ctx["personal"]["experiencer"]
+        table["modal"] = [(w,) for w in ctx["modal"]]
+        table["temperature"] = [(w,) for w in TEMP_WORDS]
+        self.keys = list(table)
+        self.by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        for key, items in table.items():
+            for phrase in items:
+                self.by_first.setdefault(phrase[0], []).append((phrase, key))
+
+
 def _plain(status: str) -> str:
     return "historical" if status == "historical_over" else status
 
@@ -151,13 +174,15 @@ def _boundaries(words: Sequence[str], breaks: set) -> Tuple[List[int], List[int]
 class ContextEngine:
     """One message's context cues, found once; then the status of each mention."""
 
-    def __init__(self, context: Dict[str, Any], words: Sequence[str]) -> None:
+    def __init__(
+        self, context: Dict[str, Any], words: Sequence[str], table: Optional[CueTable] = None
+    ) -> None:
         self.ctx = context
         self.words = words
         self.operations = len(words)
         self.clause_start, self.clause_end = _boundaries(words, CLAUSE_BREAKS)
         self.sent_start, self.sent_end = _boundaries(words, SENTENCE_END)
-        self.cues = self._scan(self._phrase_table())
+        self.cues = self._scan(table or CueTable(context))
         self.negation_at: Dict[int, int] = {}
         for s, e in self.cues["negation"].spans:
             self.negation_at[s] = min(e, self.negation_at.get(s, e))
@@ -186,29 +211,10 @@ class ContextEngine:
             kept = [(s, e) for s, e in self.cues[key].spans if not all(inside[s:e])]
             self.cues[key] = Spans(kept, self)
 
-    def _phrase_table(self) -> Dict[str, List[Tuple[str, ...]]]:
-        ctx = self.ctx
-        table = {key: ctx[key]["triggers"] for key in (
-            "negation", "hypothetical", "definition", "historical", "resolved", "chronic",
-            "other_person", "background",
-        )}  # fmt: skip
-        table["other_person_sentence"] = ctx["other_person"]["sentence"]
-        table["onset"] = ctx["onset"]
-        table["change"] = ctx["change"]
-        table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
-        table["pseudo"] = ctx["pseudo"]
-        table["experiencer"] = ctx["personal"]["experiencer"]
-        table["modal"] = [(w,) for w in ctx["modal"]]
-        table["temperature"] = [(w,) for w in TEMP_WORDS]
-        return table
-
-    def _scan(self, table: Dict[str, List[Tuple[str, ...]]]) -> Dict[str, Spans]:
-        by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
-        for key, items in table.items():
-            for phrase in items:
-                by_first.setdefault(phrase[0], []).append((phrase, key))
+    def _scan(self, table: CueTable) -> Dict[str, Spans]:
+        by_first = table.by_first
         words = self.words
-        found: Dict[str, List[Tuple[int, int]]] = {key: [] for key in table}
+        found: Dict[str, List[Tuple[int, int]]] = {key: [] for key in table.keys}
         found["year"] = []
         for i, word in enumerate(words):
             if YEAR.match(word):

@@ -36,7 +36,15 @@ import yaml
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from bot.nlu.context import ASKED, NUMBER, REPORT, UNCERTAIN, ContextEngine, phrases
+from bot.nlu.context import (
+    ASKED,
+    NUMBER,
+    REPORT,
+    UNCERTAIN,
+    ContextEngine,
+    CueTable,
+    phrases,
+)
 from bot.nlu.normalise import normalise, words_of
 from bot.nlu.patterns import compile_pattern, vocabulary
 
@@ -46,6 +54,7 @@ __all__ = [
 ]  # fmt: skip
 
 _LONGEST = 64  # words: longer than any compiled pattern (gaps included)
+_STRIDE = _LONGEST  # the Matcher reads windows of 2 * _STRIDE words, _STRIDE apart
 LEXICON_PATH = Path(__file__).with_name("red_flag_lexicon.yml")
 _CUE_KEYS = ("negation", "hypothetical", "historical", "resolved", "chronic", "other_person",
              "definition")  # fmt: skip
@@ -111,15 +120,22 @@ class RedFlagDetector:
         self.shorthand: Dict[str, str] = lexicon.get("shorthand") or {}
         self.context: Dict[str, Any] = phrases(lexicon["context"])
         self.vocabulary = vocabulary(lexicon)
+        self.cue_table = CueTable(self.context)
         self.symptom_tier: Dict[str, str] = {}
         self.matcher = Matcher(self.nlp.vocab)
         self.excluder = Matcher(self.nlp.vocab)
         sets = lexicon.get("sets") or {}
+        compiled = []
         for name, entry in lexicon["symptoms"].items():
             self.symptom_tier[name] = entry["tier"]
-            self.matcher.add(name, [compile_pattern(p, sets) for p in entry["patterns"]])
+            patterns = [compile_pattern(p, sets) for p in entry["patterns"]]
+            self.matcher.add(name, patterns)
+            compiled += patterns
             if entry.get("exclude"):
-                self.excluder.add(name, [compile_pattern(p, sets) for p in entry["exclude"]])
+                excludes = [compile_pattern(p, sets) for p in entry["exclude"]]
+                self.excluder.add(name, excludes)
+                compiled += excludes
+        self._anchor = _Anchors(compiled)
         self.fever_threshold_f = fever_threshold_f
         self.fever_threshold_c = (fever_threshold_f - 32) * 5 / 9
 
@@ -129,13 +145,12 @@ class RedFlagDetector:
     def detect(self, text: str) -> Detection:
         """All symptom mentions in `text`, each with its context status."""
         words = self.words(text)
-        doc = Doc(self.nlp.vocab, words=words)
-        engine = ContextEngine(self.context, words)
-        excluded = self._excluded(doc)
+        engine = ContextEngine(self.context, words, self.cue_table)
+        matches, excluded_matches = self._match(words)
+        excluded = self._excluded(excluded_matches)
         spans: List[Tuple[str, int, int]] = []
         unrelated: Dict[str, Finding] = {}
-        for match_id, start, end in self.matcher(doc):
-            name = self.nlp.vocab.strings[match_id]
+        for name, start, end in matches:
             if _overlaps(excluded.get(name, []), start, end):
                 words_ = " ".join(words[start:end])
                 unrelated[name] = Finding(name, self.symptom_tier[name], "unrelated", words_)
@@ -162,10 +177,37 @@ class RedFlagDetector:
             tuple(findings.values()), self.tiers, tuple(sorted(set(cues))), engine.operations
         )
 
-    def _excluded(self, doc: Doc) -> Dict[str, List[Tuple[int, int]]]:
+    def _match(
+        self, words: List[str]
+    ) -> Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]]:
+        """Symptom and excluded-sense matches over the whole message, in linear time.
+
+        spaCy's Matcher costs ~0.2 ms a word here (it evaluates every set and regex
+        predicate of every pattern on every word), so it reads only windows of
+        2 * _STRIDE words whose first half holds a word that can start a pattern,
+        keeps the matches that start in that half (no pattern is longer than
+        _STRIDE words), and reuses the result for a window it has already read."""
+        found: Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]] = ([], [])
+        seen: Dict[Tuple[str, ...], Tuple[list, list]] = {}
+        strings = self.nlp.vocab.strings
+        for lo in range(0, max(len(words), 1), _STRIDE):
+            if not any(self._anchor(w) for w in words[lo : lo + _STRIDE]):
+                continue
+            window = tuple(words[lo : lo + 2 * _STRIDE])
+            if window not in seen:
+                doc = Doc(self.nlp.vocab, words=list(window))
+                seen[window] = tuple(
+                    [(strings[m], s, e) for m, s, e in matcher(doc) if s < _STRIDE]
+                    for matcher in (self.matcher, self.excluder)
+                )
+            for out, results in zip(found, seen[window], strict=True):
+                out.extend((name, lo + s, lo + e) for name, s, e in results)
+        return found
+
+    def _excluded(self, matches: List[Tuple[str, int, int]]) -> Dict[str, List[Tuple[int, int]]]:
         found: Dict[str, List[Tuple[int, int]]] = {}
-        for match_id, start, end in self.excluder(doc):
-            found.setdefault(self.nlp.vocab.strings[match_id], []).append((start, end))
+        for name, start, end in matches:
+            found.setdefault(name, []).append((start, end))
         for places in found.values():
             places.sort()
         return found
@@ -190,6 +232,38 @@ class RedFlagDetector:
             if in_range:
                 hits.append(i)
         return hits
+
+
+class _Anchors:
+    """Can a word start a pattern? Answered from the patterns' leading tokens, once per
+    distinct word."""
+
+    def __init__(self, patterns: List[List[Dict[str, Any]]]) -> None:
+        self.words: set = set()
+        regexes: List[str] = []
+        for pattern in patterns:
+            for spec in pattern:  # up to the first token that must be there
+                value = spec.get("LOWER")
+                if isinstance(value, str):
+                    self.words.add(value)
+                elif "IN" in value:
+                    self.words.update(value["IN"])
+                elif "REGEX" in value:
+                    regexes.append(value["REGEX"])
+                else:  # a gap first: any word may start it
+                    regexes.append("")
+                if spec.get("OP") != "?":
+                    break
+        self.regex = re.compile("|".join(f"(?:{r})" for r in regexes) or "(?!)")
+        self.cache: Dict[str, bool] = {}
+
+    def __call__(self, word: str) -> bool:
+        hit = self.cache.get(word)
+        if hit is None:
+            hit = word in self.words or bool(self.regex.search(word))
+            if len(self.cache) < 100_000:
+                self.cache[word] = hit
+        return hit
 
 
 def _overlaps(places: List[Tuple[int, int]], start: int, end: int) -> bool:
