@@ -71,6 +71,7 @@ _PSEUDO_CANCELS = {
 # onset cues that say "now", not "worse": only these lift a hypothetical
 # ("call if it gets worse" stays hypothetical; "told to call if numb, and now i am" not)
 _PRESENT = {"now", "today", "tonight", "this", "since", "started", "starting", "suddenly"}
+_FOLLOW_UP = {"it", "this", "that", "they", "these", "started", "i"}
 _WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
 
 
@@ -281,10 +282,9 @@ class ContextEngine:
 
         if self._negated(start, c_start):
             return "negated"
-        if self._hypothetical(c_start, start, end):
-            return "hypothetical"
-        if cues["definition"].any(end, c_end):
-            return "definition"
+        asked = self._hypothetical(c_start, start, end) or cues["definition"].any(end, c_end)
+        if asked and not self._told_it_started(s_end):
+            return "hypothetical" if self._hypothetical(c_start, start, end) else "definition"
         onset = cues["onset"].any(c_start, c_end, inside)
         changed = onset or cues["change"].any(s_start, s_end, inside)
         if cues["background"]:  # a candidacy question: never a plain report
@@ -294,9 +294,17 @@ class ContextEngine:
             return not_now
         if not_now:
             return UNCERTAIN if changed and not_now != "historical_over" else _plain(not_now)
-        if self._is_question(c_start, c_end, start, end):
+        if self._is_question(c_start, c_end, start, end) and not self._told_it_started(s_end):
             return "question"
         return REPORT
+
+    def _told_it_started(self, s_end: int) -> bool:
+        """The next sentence says it is happening: "what causes chest tightness? it
+        started an hour ago"."""
+        first = s_end + 1
+        if first >= len(self.words) or self.words[first] not in _FOLLOW_UP:
+            return False
+        return self.cues["present"].any(first, min(first + 5, self.sent_end[first]))
 
     def _hypothetical(self, c_start: int, start: int, end: int) -> bool:
         """A hypothetical cue before the mention or inside it ("my legs might be weak"),

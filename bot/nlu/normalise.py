@@ -35,6 +35,8 @@ def normalise(text: str, spellings: Dict[str, str], shorthand: Dict[str, str]) -
         text = pattern.sub(replacement, text)
     out: List[str] = []
     for word in _WORDS.findall(text):
+        if word == '"':  # quotes around a word ("seeing ""spots""") are not a pause
+            continue
         word = spellings.get(word, word)
         out.append(shorthand.get(word, word))
     return " ".join(out)

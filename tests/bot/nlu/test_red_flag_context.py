@@ -84,3 +84,13 @@ def test_a_warning_sign_at_the_end_of_a_long_message_is_found():
     story = "we went to the store and then we had lunch with my sister. " * 1700
     assert len(story) > 100_000
     assert detector().detect(story + " now my legs are numb").tier == "urgent"
+
+
+def test_a_question_followed_by_when_it_started_is_a_report():
+    found = detector().detect("what causes chest tightness like this? it started an hour ago")
+    assert found.tier == "emergency"
+    assert not detector().detect("what causes chest tightness after kyphoplasty?").tier
+
+
+def test_quotes_around_a_word_do_not_break_a_pattern():
+    assert detector().detect('mom started seeing ""bugs"" on the walls').tier == "urgent"
