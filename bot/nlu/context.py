@@ -233,6 +233,8 @@ class ContextEngine:
         cancelled = [False] * len(words)
         for s, e in found["pseudo"]:
             cancelled[s:e] = [True] * (e - s)
+        # the classifier-alone path is gated on cues as written, pseudo or not
+        self.raw_found = {key for key, spans in found.items() if spans}
         for key in _PSEUDO_CANCELS:
             found[key] = [(s, e) for s, e in found[key] if not any(cancelled[s:e])]
         return {key: Spans(spans, self) for key, spans in found.items()}
@@ -250,8 +252,9 @@ class ContextEngine:
         return True
 
     def found(self, key: str) -> bool:
-        """The cue category occurs anywhere in the message."""
-        return bool(self.cues[key])
+        """The cue category's words occur anywhere in the message (pseudo-triggers
+        included: "won't stop" still counts as a negation cue for the classifier)."""
+        return key in self.raw_found
 
     def clause(self, i: int) -> Tuple[int, int]:
         return self.clause_start[i], self.clause_end[i]

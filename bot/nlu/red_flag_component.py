@@ -14,8 +14,9 @@ this now?".
 The uncertain path: a symptom named beside a sign of change ("new", "since",
 "worse", "started") that context cannot settle is not answered from the FAQ the
 classifier chose: it gets the warning-signs advice and "Are you having this
-now?" (the same `asked_tier` rules), and a yes escalates at that tier. If the
-classifier calls such a message a report, it is one.
+now?" (the same `asked_tier` rules), and a yes escalates at that tier. The
+past or chronic cue beside it is evidence enough to ask the classifier's
+"report" too, rather than escalate.
 """
 
 from __future__ import annotations
@@ -62,10 +63,6 @@ def decide(
         sources = ["lexicon"] + (["classifier"] if classifier_fired else [])
         return {"tier": detection.tier, "symptoms": detection.symptoms, "sources": sources}
     unsure = [f for f in detection.findings if f.status == UNCERTAIN]
-    if classifier_fired and unsure:
-        tier = next(t for t in detection.tier_order if t in {f.tier for f in unsure})
-        symptoms = sorted({f.symptom for f in unsure})
-        return {"tier": tier, "symptoms": symptoms, "sources": ["classifier", "uncertain"]}
     if classifier_fired and not detection.findings:
         if detection.cues:
             # the classifier alone, in a message that negates, looks back, or speaks of

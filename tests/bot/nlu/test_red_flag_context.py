@@ -57,12 +57,17 @@ def test_a_sign_of_change_beside_a_past_reading_is_uncertain():
     assert found.asked_tier == "urgent"
 
 
-def test_the_uncertain_path_asks_and_a_classifier_report_escalates():
+def test_the_uncertain_path_asks_even_when_the_classifier_says_report():
     found = detector().detect("my mother has had leg weakness for years, is she a candidate now?")
-    asked = decide(found, "faq", 0.9, 0.5)
-    assert asked["asked_tier"] == "urgent" and asked["uncertain"] and "tier" not in asked
-    escalated = decide(found, "report_symptom", 0.8, 0.5)
-    assert escalated["tier"] == "urgent" and "uncertain" in escalated["sources"]
+    for intent in ("faq", "report_symptom"):
+        asked = decide(found, intent, 0.9, 0.5)
+        assert asked["asked_tier"] == "urgent" and asked["uncertain"] and "tier" not in asked
+
+
+def test_classifier_alone_is_still_gated_by_cues_inside_pseudo_triggers():
+    found = detector().detect("the water in the toilet won't stop running")
+    assert "negation" in found.cues
+    assert "tier" not in decide(found, "report_symptom", 0.9, 0.5)
 
 
 def test_a_clear_non_report_is_not_sent_down_the_uncertain_path():
