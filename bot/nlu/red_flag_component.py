@@ -10,6 +10,13 @@ chronic or someone else's. A report sets the intent `report_symptom` and the
 entities `red_flag_tier` and `symptom`; a question about a warning sign sets
 `asked_tier` and `asked_symptom`, so the assistant can ask "Are you having
 this now?".
+
+The uncertain path: a symptom named beside a sign of change ("new", "since",
+"worse", "started") that context cannot settle is not answered from the FAQ the
+classifier chose: it gets the warning-signs advice and "Are you having this
+now?" (the same `asked_tier` rules), and a yes escalates at that tier. The
+past or chronic cue beside it is evidence enough to ask the classifier's
+"report" too, rather than escalate.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.red_flags import Detection, detector, fever_threshold_f
+from bot.nlu.red_flags import UNCERTAIN, Detection, detector, fever_threshold_f
 from bot.settings import get_settings
 
 REPORT_INTENT = "report_symptom"
@@ -55,6 +62,7 @@ def decide(
     if detection.reports:
         sources = ["lexicon"] + (["classifier"] if classifier_fired else [])
         return {"tier": detection.tier, "symptoms": detection.symptoms, "sources": sources}
+    unsure = [f for f in detection.findings if f.status == UNCERTAIN]
     if classifier_fired and not detection.findings:
         if detection.cues:
             # the classifier alone, in a message that negates, looks back, or speaks of
@@ -66,6 +74,7 @@ def decide(
             "asked_tier": detection.asked_tier,
             "asked_symptoms": sorted({f.symptom for f in detection.asked}),
             "overruled": classifier_fired,
+            "uncertain": bool(unsure),
         }
     return {"overruled": classifier_fired}
 
@@ -119,7 +128,7 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
             if (message.get(INTENT) or {}).get("name") == REPORT_INTENT:
                 self._drop_report_intent(message)
             if "asked_tier" in result:
-                self._answer_as_warning_signs(message)
+                self._answer_as_warning_signs(message, force=result.get("uncertain", False))
                 self._add_entities(
                     message,
                     [
@@ -146,10 +155,11 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
         )
 
     @staticmethod
-    def _answer_as_warning_signs(message: Message) -> None:
+    def _answer_as_warning_signs(message: Message, force: bool = False) -> None:
         """A question about a warning sign is answered from the FAQ: the warning-signs
-        answer unless the classifier already chose an FAQ answer."""
-        if (message.get(INTENT) or {}).get("name") == FAQ_INTENT:
+        answer unless the classifier already chose an FAQ answer (an uncertain report
+        always gets the warning-signs answer)."""
+        if not force and (message.get(INTENT) or {}).get("name") == FAQ_INTENT:
             return
         message.set(INTENT, {"name": FAQ_INTENT, "confidence": 1.0}, add_to_output=True)
         selector = dict(message.get(RESPONSE_SELECTOR) or {})

@@ -1,0 +1,81 @@
+"""Pattern compiler: the lexicon's one-line symptom patterns as spaCy Matcher patterns.
+
+Syntax, one token per space-separated item (see red_flag_lexicon.yml):
+  word, a|b|c, /regex/, @set, item? (optional), *N (up to N ordinary words).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Set
+
+from bot.nlu.context import CLAUSE_WORDS
+
+# a gap ("*N") never crosses punctuation, a negation or a clause break
+GAP_BLOCKERS = sorted(CLAUSE_WORDS | {"no", "not", "never", "without", "nothing", "none", "if"})
+
+
+def _alternatives(item: str) -> List[str]:
+    """Split "a|/re(x|y)/|@set" at the top-level bars, keeping /regexes/ whole."""
+    parts: List[str] = []
+    current = ""
+    in_regex = False
+    for char in item:
+        if char == "/" and (not current or in_regex):
+            in_regex = not in_regex
+        if char == "|" and not in_regex:
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    parts.append(current)
+    return [p for p in parts if p]
+
+
+def _is_regex(word: str) -> bool:
+    return len(word) > 1 and word.startswith("/") and word.endswith("/")
+
+
+def _token_spec(item: str, sets: Dict[str, List[str]]) -> List[Dict[str, Any]]:
+    if re.fullmatch(r"\*\d+", item):
+        gap = {"LOWER": {"NOT_IN": GAP_BLOCKERS}, "IS_PUNCT": False, "OP": "?"}
+        return [dict(gap) for _ in range(int(item[1:]))]
+    optional = item.endswith("?") and len(item) > 1
+    if optional:
+        item = item[:-1]
+    words: List[str] = []
+    for alternative in _alternatives(item):
+        words.extend(sets[alternative[1:]] if alternative.startswith("@") else [alternative])
+    regexes = [w[1:-1] for w in words if _is_regex(w)]
+    plain = [w for w in words if not _is_regex(w)]
+    spec: Dict[str, Any]
+    if regexes:
+        joined = "|".join([*regexes, *(f"^{re.escape(w)}$" for w in plain)])
+        spec = {"LOWER": {"REGEX": joined}}
+    elif len(plain) == 1:
+        spec = {"LOWER": plain[0]}
+    else:
+        spec = {"LOWER": {"IN": plain}}
+    if optional:
+        spec["OP"] = "?"
+    return [spec]
+
+
+def compile_pattern(pattern: str, sets: Dict[str, List[str]]) -> List[Dict[str, Any]]:
+    """One lexicon pattern string as a spaCy Matcher pattern."""
+    specs: List[Dict[str, Any]] = []
+    for item in pattern.split():
+        specs.extend(_token_spec(item, sets))
+    return specs
+
+
+def vocabulary(lexicon: Dict[str, Any]) -> Set[str]:
+    """Every plain word the lexicon's patterns and sets name."""
+    words: Set[str] = set()
+    for values in (lexicon.get("sets") or {}).values():
+        words.update(values)
+    for entry in lexicon["symptoms"].values():
+        for pattern in entry["patterns"]:
+            for item in pattern.split():
+                words.update(w for w in item.rstrip("?").split("|") if w.isalpha())
+    return words
