@@ -15,7 +15,7 @@ import csv
 import hashlib
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import yaml
 
@@ -104,11 +104,15 @@ def corpus_rows(directory: Path, half: str) -> List[Dict]:
     return rows
 
 
-def evaluate(rows: List[Dict]) -> Dict[str, object]:
+def evaluate(rows: List[Dict]) -> Dict[str, Any]:
     """Recall (reports caught at their tier or higher), false alarms (look-alikes and
     other messages escalated), and how many were asked "Are you having this now?"."""
     find = detector()
-    misses, alarms, asked_reports, asked_others, other_alarms = [], [], 0, [], []
+    misses: List[Any] = []
+    alarms: List[Any] = []
+    other_alarms: List[Any] = []
+    asked_others: List[Any] = []
+    asked_reports = 0
     reports = [r for r in rows if r["flag"] == "report"]
     lookalikes = [r for r in rows if r["flag"] == "lookalike"]
     others = [r for r in rows if r["flag"] not in ("report", "lookalike")]
@@ -140,7 +144,7 @@ def _pct(a: int, b: int) -> str:
     return f"{a}/{b} ({a / b:.1%})" if b else "-"
 
 
-def summary(name: str, result: Dict[str, object]) -> List[object]:
+def summary(name: str, result: Dict[str, Any]) -> List[object]:
     return [
         name,
         _pct(result["caught"], result["reports"]),
@@ -151,7 +155,7 @@ def summary(name: str, result: Dict[str, object]) -> List[object]:
     ]
 
 
-def listing(result: Dict[str, object]) -> str:
+def listing(result: Dict[str, Any]) -> str:
     lines = []
     for row, tier, found in result["misses"]:
         statuses = sorted({(f.symptom, f.status) for f in found.findings})

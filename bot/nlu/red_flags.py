@@ -188,7 +188,7 @@ class RedFlagDetector:
         keeps the matches that start in that half (no pattern is longer than
         _STRIDE words), and reuses the result for a window it has already read."""
         found: Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]] = ([], [])
-        seen: Dict[Tuple[str, ...], Tuple[list, list]] = {}
+        seen: Dict[Tuple[str, ...], Tuple[List[Tuple[str, int, int]], ...]] = {}
         strings = self.nlp.vocab.strings
         for lo in range(0, max(len(words), 1), _STRIDE):
             if not any(self._anchor(w) for w in words[lo : lo + _STRIDE]):
@@ -243,7 +243,7 @@ class _Anchors:
         regexes: List[str] = []
         for pattern in patterns:
             for spec in pattern:  # up to the first token that must be there
-                value = spec.get("LOWER")
+                value = spec.get("LOWER") or {}
                 if isinstance(value, str):
                     self.words.add(value)
                 elif "IN" in value:
