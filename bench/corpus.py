@@ -2,7 +2,7 @@
 
 A row belongs to the LOCKED half when the first hex digit of the SHA-256 of its page is 0-7,
 otherwise to the TRAIN half. The page is the source URL, or for the few sheets published at
-several addresses one of them, so the split is by page, not by message: wording from one forum
+several addresses one of them (the `page` column, empty for every other row), so the split is by page, not by message: wording from one forum
 thread or one discharge sheet never sits on both sides. Only TRAIN rows may feed training
 data or tuning; LOCKED rows are read only to measure.
 """
@@ -72,7 +72,7 @@ def load_messages(split: Optional[str] = None, path: Path = MESSAGES) -> List[Me
     messages = [
         Message(
             id=r["id"],
-            page=r["page"],
+            page=r["page"] or r["source_url"],
             source_url=r["source_url"],
             text=r["text"],
             topic=r["topic"].strip(),
@@ -92,7 +92,7 @@ def load_conversations(
     conversations = [
         Conversation(
             id=str(c["id"]),
-            page=str(c["page"]),
+            page=str(c.get("page") or c["source_url"]),
             source_url=str(c["source_url"]),
             kind=str(c.get("kind", "")),
             turns=[Turn(str(t["user"]), str(t["expect"])) for t in c["turns"]],

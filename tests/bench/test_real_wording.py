@@ -59,9 +59,9 @@ def test_every_message_row_is_labelled():
 
 def test_the_split_column_says_which_half_each_row_is_in():
     rows = list(csv.DictReader(MESSAGES.open(), delimiter="\t"))
-    assert all(r["split"] == split_of(r["page"]) for r in rows)
+    assert all(r["split"] == split_of(r["page"] or r["source_url"]) for r in rows)
     raw = yaml.safe_load(CONVERSATIONS.read_text())
-    assert all(c["split"] == split_of(c["page"]) for c in raw)
+    assert all(c["split"] == split_of(c.get("page") or c["source_url"]) for c in raw)
 
 
 def test_both_halves_hold_reports_lookalikes_and_questions():
