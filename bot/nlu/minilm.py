@@ -23,8 +23,10 @@ field's fast implementation (`tokenizers`) has the same `huggingface_hub` confli
 TensorFlow Text's version costs a TF op call per message. `tests/bot/test_minilm.py`
 checks it against TensorFlow Text's `BertTokenizer` on the training data.
 
-The model files are not downloaded at run time: `make setup` fetches them once
-(`scripts/fetch_minilm`, hash-checked) into `.venv/models/all-MiniLM-L6-v2`.
+The model files are never downloaded at run time: `scripts/fetch_minilm.py` fetches them once,
+hash-checked, into `.venv/models/all-MiniLM-L6-v2` (`python -m bench.featurizers` runs it).
+Not in config.yml: on the ablation (README, "Dense features") it gained too little for what
+it costs in time per message; `make setup` does not fetch it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,14 @@ PUBLISHED = {
 }
 
 
+# The encoder is not in config.yml (bench/featurizers.py: it did not win), so `make setup` does
+# not fetch it; `python scripts/fetch_minilm.py` or `python -m bench.featurizers` does.
+pytestmark = pytest.mark.skipif(
+    not (minilm.DEFAULT_MODEL_DIR / "model.safetensors").exists(),
+    reason="all-MiniLM-L6-v2 not fetched (python scripts/fetch_minilm.py)",
+)
+
+
 @pytest.fixture(scope="module")
 def encoder() -> minilm.MiniLM:
     return minilm.load(str(minilm.DEFAULT_MODEL_DIR))
