@@ -2,9 +2,9 @@
 
 A row belongs to the LOCKED half when the first hex digit of the SHA-256 of its page is 0-7,
 otherwise to the TRAIN half. The page is the source URL, or for the few sheets published at
-several addresses one of them (the `page` column, empty for every other row), so the split is by page, not by message: wording from one forum
-thread or one discharge sheet never sits on both sides. Only TRAIN rows may feed training
-data or tuning; LOCKED rows are read only to measure.
+several addresses one of them (the `page` column, empty for every other row). So the split is
+by page, not by message: wording from one thread or one sheet never sits on both sides.
+Only TRAIN rows may feed training data or tuning; LOCKED rows are read only to measure.
 """
 
 from __future__ import annotations

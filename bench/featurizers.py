@@ -6,11 +6,10 @@ corpus's LOCKED rows (topic accuracy on questions whose topic is an existing faq
 out_of_scope/* answer, red-flag recall and false alarms), NLU time per message, and, with
 --serve, Rasa server RSS after warm-up and reply latency at 10 paced conversations.
 
-    python -m bench.featurizers [--variants sparse,dense,both] [--serve] [--corpus DIR]
+    python -m bench.featurizers [--variants sparse,dense,both] [--serve]
                                 [--keep DIR]
 
-A corpus row is LOCKED (never trained on) when the first hex digit of
-sha256(source_url.strip()) is 0-7 (see the corpus's SPEC.md); only locked rows are read.
+Only the locked half of tests/data/real/ is read (bench/corpus.py says which rows).
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
-import csv
-import hashlib
 import logging
 import os
 import subprocess
@@ -32,12 +29,13 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 from bench.common import percentile, rss_mb, running, table
-from bench.quality import RANK, escalated, full_intent, tier
+from bench.corpus import load_messages
+from bench.quality import escalated, full_intent, tier
 from bot.settings import PROJECT_ROOT
+from bot.tiers import rank
 
 DENSE = "bot.nlu.minilm.MiniLMFeaturizer"
 SPARSE = ("RegexFeaturizer", "LexicalSyntacticFeaturizer", "CountVectorsFeaturizer")
-DEFAULT_CORPUS = Path(os.environ.get("REAL_CORPUS_DIR", "/work/corpus"))
 # the sparse featurizers of the pipeline before dense features (used if config.yml lost them)
 STOCK_SPARSE: List[Dict[str, Any]] = [
     {"name": "RegexFeaturizer"},
@@ -96,34 +94,21 @@ def train(config: Dict[str, Any], out: Path) -> float:
     return time.monotonic() - start
 
 
-def locked(url: str) -> bool:
-    return int(hashlib.sha256(url.strip().encode()).hexdigest()[0], 16) < 8
-
-
-def corpus_rows(corpus: Path) -> Dict[str, List[Dict[str, str]]]:
+def corpus_rows() -> Dict[str, List[Dict[str, str]]]:
     """The locked rows: questions with an existing answer, red-flag reports, look-alikes."""
-    rows: List[Dict[str, str]] = []
-    for name in ("questions.tsv", "redflags.tsv"):
-        path = corpus / name
-        if path.exists():
-            with path.open(newline="") as handle:
-                for row in csv.DictReader(handle, delimiter="\t"):
-                    if row.get("text") and locked(row.get("source_url") or ""):
-                        rows.append({**row, "file": name})
+    rows = [vars(m) for m in load_messages("locked")]
     return {
         "questions": [
             r
             for r in rows
-            if r["file"] == "questions.tsv"
-            and r["flag"] != "report"
-            and r["topic"].split("/")[0] in ("faq", "out_of_scope")
+            if r["flag"] == "none" and r["topic"].split("/")[0] in ("faq", "out_of_scope")
         ],
         "reports": [r for r in rows if r["flag"] == "report"],
         "lookalikes": [r for r in rows if r["flag"] == "lookalike"],
     }
 
 
-def measure(model: Path, corpus: Path) -> Dict[str, Any]:
+def measure(model: Path) -> Dict[str, Any]:
     from rasa.core.agent import load_agent
     from rasa.utils.log_utils import configure_structlog
 
@@ -132,7 +117,7 @@ def measure(model: Path, corpus: Path) -> Dict[str, Any]:
     configure_structlog(logging.WARNING)
     result: Dict[str, Any] = dict(quality.evaluate(model))
     agent = asyncio.run(load_agent(model_path=str(model)))
-    real = corpus_rows(corpus)
+    real = corpus_rows()
 
     async def parse_all(texts: List[str]) -> List[Dict]:
         return [await agent.parse_message(t) for t in texts]
@@ -151,7 +136,7 @@ def measure(model: Path, corpus: Path) -> Dict[str, Any]:
         caught = sum(
             1
             for r, p in zip(real["reports"], parsed, strict=True)
-            if escalated(p) and RANK[tier(p)] <= RANK.get(r["tier"] or "urgent", 1)
+            if escalated(p) and rank(tier(p)) <= rank(r["tier"] or "urgent")
         )
         n = len(real["reports"])
         result["real: red-flag recall"] = f"{caught}/{n} ({caught / n:.1%})"
@@ -204,7 +189,6 @@ def main() -> None:
     parser.add_argument("--variants", default="sparse,dense,both")
     parser.add_argument("--serve", action="store_true", help="also RSS and 10 paced latency")
     parser.add_argument("--conversations", type=int, default=2, help="per patient, with --serve")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--keep", type=Path, help="keep the trained models in this folder")
     args = parser.parse_args()
     if any(k in ("dense", "both") for k in args.variants.split(",")):
@@ -221,7 +205,7 @@ def main() -> None:
             model = out / "model.tar.gz"
             results[kind] = {
                 "training from scratch s": round(seconds),
-                **measure(model, args.corpus),
+                **measure(model),
             }
             if args.serve:
                 results[kind].update(serve(model, args.conversations))
