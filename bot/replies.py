@@ -87,6 +87,11 @@ def sms_opted_out() -> str:
     return say("sms_opted_out")
 
 
+def sms_opt_out_ask() -> str:
+    """Asked once when a message may be asking for the texts to stop."""
+    return say("sms_opt_out_ask")
+
+
 def sms_opted_in() -> str:
     """The confirmation of START, UNSTOP or YES after an opt-out."""
     return say("sms_opted_in")

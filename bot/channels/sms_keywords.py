@@ -1,7 +1,9 @@
 """The carrier keyword policy of the SMS channel: opt-out, opt-in, help.
 
-STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) opts a number out, kept in SQLite:
-it gets one confirmation and nothing more, check-ins included, until START, UNSTOP
+STOP (and STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT) opts a number out, kept in SQLite;
+so does a plain-words request ("quit texting me", sms_opt_out), and one that may be
+one is asked about once ("Reply STOP to end texts") rather than answered off-topic.
+The number gets one confirmation and nothing more, check-ins included, until START, UNSTOP
 or YES. HELP or INFO answers with the clinic's details. A message from an opted-out
 number still runs the conversation, unanswered, so a warning sign is still escalated.
 A message with no words gets a kind answer and leaves the conversation alone.
@@ -15,6 +17,7 @@ from typing import List, Optional
 
 from bot import replies
 from bot.channels.sms_format import HELP, OPT_IN, OPT_OUT, keyword, mask, pack
+from bot.channels.sms_opt_out import SURE, UNSURE, opt_out_in_words
 from bot.channels.sms_store import SmsStore
 from bot.channels.twilio_webhook import Webhook
 from bot.text import Incoming, clean_incoming
@@ -43,6 +46,11 @@ def decide(sms: SmsStore, hook: Webhook) -> Decision:
     kind, word = keyword(hook.body)
     opted_out = sms.is_opted_out(phone)
     incoming = clean_incoming(hook.body)
+    in_words = opt_out_in_words(hook.body) if kind is None and not opted_out else None
+    if in_words == SURE:
+        kind, word = OPT_OUT, "words"
+    elif in_words == UNSURE:
+        return Decision(incoming, pack([replies.sms_opt_out_ask()]))
     if kind == OPT_OUT:
         if sms.opt_out(phone, word, hook.message_sid):
             logger.info("SMS opt-out (%s) recorded for %s", word.upper(), mask(phone))

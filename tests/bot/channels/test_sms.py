@@ -322,6 +322,49 @@ def test_every_opt_out_word_opts_out(word):
     assert get_sms_store().is_opted_out(PATIENT)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Quit texting me!",
+        "please take me off this list",
+        "unsubscribe me",
+        "no more messages pls",
+        "I don't want these texts anymore",
+        "stop sending me messages",
+    ],
+)
+def test_an_opt_out_in_plain_words_is_honoured_as_stop(text):
+    assistant = Assistant()
+    [(_, texts)] = exchange(channel(), assistant, text)
+    assert texts == [replies.sms_opted_out()]
+    assert get_sms_store().is_opted_out(PATIENT)
+    assert assistant.texts == []  # not answered with an unrelated offer
+
+
+@pytest.mark.parametrize("text", ["how do I opt out of these texts?", "too many texts", "stop it"])
+def test_a_message_that_may_be_an_opt_out_is_asked_about(text):
+    assistant = Assistant()
+    [(_, texts)] = exchange(channel(), assistant, text)
+    assert texts == [replies.sms_opt_out_ask()] and "Reply STOP" in texts[0]
+    assert not get_sms_store().is_opted_out(PATIENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop texting me, my legs are numb",
+        "when can I stop wearing the brace?",
+        "the pain won't stop",
+        "I texted stop by accident, how do I get the reminders back?",
+    ],
+)
+def test_a_symptom_or_another_question_is_not_an_opt_out(text):
+    assistant = Assistant()
+    exchange(channel(), assistant, text)
+    assert assistant.texts == [text]
+    assert not get_sms_store().is_opted_out(PATIENT)
+
+
 @pytest.mark.parametrize("word", ["UNSTOP", "yes"])
 def test_unstop_and_yes_opt_back_in(word):
     answers = exchange(channel(), Assistant(), "STOP", word)
