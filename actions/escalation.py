@@ -25,7 +25,7 @@ def ask_for_number(tracker: Tracker, escalation_id: int) -> List[Dict[str, Any]]
         return []
     if known == "skip":
         return []
-    return [FollowupAction(CALLBACK_FORM)]
+    return [SlotSet("callback_failures", 0), FollowupAction(CALLBACK_FORM)]
 
 
 class ActionEscalate(Action):
@@ -42,6 +42,9 @@ class ActionEscalate(Action):
         dispatcher.utter_message(response=f"utter_escalated_{turn.tier}")
         return [
             SlotSet("escalation_id", recorded.escalation_id),
+            # the next turns keep this advice (data/rules/after_advice.yml), also
+            # after a yes to "Are you having this now?", which names no tier itself
+            SlotSet("advised_tier", turn.tier),
             *ask_for_number(tracker, recorded.escalation_id),
         ]
 

@@ -62,6 +62,17 @@ def is_skip(text: Any) -> bool:
     return isinstance(text, str) and text.strip().lower().strip(".!") in SKIP_WORDS
 
 
+_DECLINES = re.compile(
+    r"\b(skip( it)?|no( phone)? call|(do not|don'?t|dont|rather not|won'?t) (want|need|get)"
+    r"( a| any)?( phone)? call|don'?t call|dont call|no need to call|not call me)\b"
+)
+
+
+def declines_call(text: Any) -> bool:
+    """'skip it, my daughter is taking me in', 'we'd rather not get a call', 'dont call me'."""
+    return isinstance(text, str) and bool(_DECLINES.search(text.lower()))
+
+
 def last_user_event(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     return next((e for e in reversed(events) if e.get("event") == "user"), {})
 
