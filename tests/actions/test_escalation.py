@@ -1,11 +1,43 @@
 import asyncio
 
+import pytest
 from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.callback import ActionSaveCallback, ValidateCallbackForm
+from actions.callback import ActionCallbackDigression, ActionSaveCallback, ValidateCallbackForm
 from actions.escalation import ActionEscalate, ActionRequestCallback
 from bot.store import get_store
 from tests.support.trackers import make_tracker, user_event
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("no thanks, no call", "deny"),
+        ("we'd rather not get a call", "out_of_scope"),
+        ("nah", "decline_callback"),
+    ],
+)
+def test_declining_in_words_or_by_intent_skips_the_call(dispatcher, text, intent):
+    assert ValidateCallbackForm().validate_callback_number(
+        text, dispatcher, said(text, intent), {}
+    ) == {"callback_number": "skip"}
+
+
+def test_the_second_answer_that_is_not_a_number_ends_the_form(dispatcher):
+    result = ValidateCallbackForm().validate_callback_number(
+        "hmm", dispatcher, said("hmm", failures=1), {}
+    )
+    assert result == {"callback_number": "skip", "callback_failures": 2}
+    assert not dispatcher.messages  # no "that does not look like a number" again
+
+
+def test_a_digression_is_counted_and_the_second_ends_the_form(dispatcher):
+    first = asyncio.run(ActionCallbackDigression().run(dispatcher, said("q", "faq"), {}))
+    assert first == [{"event": "slot", "timestamp": None, "name": "callback_failures", "value": 1}]
+    second = asyncio.run(
+        ActionCallbackDigression().run(dispatcher, said("q", "faq", failures=1), {})
+    )
+    assert {"name": "callback_number", "value": "skip"}.items() <= second[-1].items()
 
 
 def report(sender="rest:web1"):
@@ -52,16 +84,22 @@ def test_a_callback_request_uses_the_same_record_at_a_lower_tier(dispatcher):
     assert row["tier"] == "callback" and row["symptoms"] == []
 
 
+def said(text: str, intent: str = "out_of_scope", failures: int = 0):
+    """A tracker whose latest message is `text`, classified as `intent`."""
+    user = {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent}}}
+    return make_tracker([user], slots={"callback_failures": failures})
+
+
 def test_callback_form_validates_and_saves(dispatcher):
     validate = ValidateCallbackForm()
-    assert validate.validate_callback_number("555-555-0123", dispatcher, None, {}) == {
+    check = validate.validate_callback_number
+    assert check("555-555-0123", dispatcher, said("555-555-0123"), {}) == {
         "callback_number": "+15555550123"
     }
-    assert validate.validate_callback_number("skip", dispatcher, None, {}) == {
-        "callback_number": "skip"
-    }
-    assert validate.validate_callback_number("tomorrow", dispatcher, None, {}) == {
-        "callback_number": None
+    assert check("skip", dispatcher, said("skip"), {}) == {"callback_number": "skip"}
+    assert check("tomorrow", dispatcher, said("tomorrow"), {}) == {
+        "callback_number": None,
+        "callback_failures": 1,
     }
     assert dispatcher.messages[-1]["response"] == "utter_invalid_callback_number"
     asyncio.run(ActionEscalate().run(dispatcher, report(), {}))
