@@ -33,6 +33,25 @@ HOW_LONG: Dict[str, str] = {
     "what_is_vertebroplasty": "procedure_duration",
 }
 
+# topics whose own answer (data/responses/aftercare.yml) already says how long or when, or
+# who decides it: "how long do i keep taking the laxative?" repeats that answer
+ANSWER_SAYS_HOW_LONG = {
+    "alcohol",
+    "bathing_swimming",
+    "blood_thinners",
+    "brace",
+    "constipation",
+    "driving_self",
+    "eating_before",
+    "physical_therapy",
+    "return_to_work",
+    "sex",
+    "sitting",
+    "stairs",
+    "stitches_dressing",
+    "travel_flying",
+}
+
 PROCEDURES = ("vertebroplasty", "kyphoplasty")
 # topics whose answer is about one procedure: a follow-up switches to the other
 ABOUT_ONE_PROCEDURE = {"what_is_vertebroplasty", "what_is_kyphoplasty", "difference"}
@@ -75,6 +94,8 @@ def how_long(topic: Optional[str]) -> Answer:
     """Answer "how long?" about the topic, or ask which duration is meant."""
     if topic in HOW_LONG:
         return Answer((f"utter_how_long_{HOW_LONG[topic]}",), topic)
+    if topic in ANSWER_SAYS_HOW_LONG:
+        return Answer((f"utter_faq/{topic}",), topic)
     return Answer(("utter_ask_which_duration",), topic)
 
 

@@ -17,6 +17,8 @@ from bot.settings import PROJECT_ROOT, get_settings
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 COPYCHECK = PROJECT_ROOT.parent / "shared" / "tools" / "copycheck"
 SOURCE_IDS = {"000", "001", "002", "003", "004"}
+# an answer to a question the documents don't cover names who decides instead of a document
+CARE_TEAM = "care team"
 MEDICAL_PREFIXES = ("utter_faq/", "utter_how_long_", "utter_mild_symptom", "utter_red_flag")
 PLACEHOLDER = re.compile(r"{([a-z_]+)}")
 # the basic GSM-7 alphabet: a character outside it makes the text UCS-2
@@ -51,7 +53,7 @@ def test_every_response_names_its_sources(domain):
     for name, variant in variations(domain):
         sources = (variant.get("metadata") or {}).get("sources")
         assert isinstance(sources, list), f"{name}: metadata.sources missing"
-        assert set(sources) <= SOURCE_IDS, f"{name}: unknown source {sources}"
+        assert set(sources) <= SOURCE_IDS | {CARE_TEAM}, f"{name}: unknown source {sources}"
         if name.startswith(MEDICAL_PREFIXES):
             assert sources, f"{name}: states medical facts but names no source document"
 

@@ -1,4 +1,4 @@
-from bot.followups import HOW_LONG, how_long, last_topic, procedure_followup
+from bot.followups import ANSWER_SAYS_HOW_LONG, HOW_LONG, how_long, last_topic, procedure_followup
 from tests.support.trackers import user_event
 
 
@@ -35,6 +35,18 @@ def test_how_long_uses_the_topic_or_asks():
 def test_how_long_targets_exist_in_the_domain(domain):
     for target in set(HOW_LONG.values()):
         assert f"utter_how_long_{target}" in domain["responses"]
+
+
+def test_how_long_after_an_aftercare_answer_repeats_it():
+    answer = how_long("constipation")
+    assert answer.responses == ("utter_faq/constipation",)
+    assert answer.topic == "constipation"
+
+
+def test_aftercare_answers_that_say_how_long_exist_in_the_domain(domain):
+    for topic in ANSWER_SAYS_HOW_LONG:
+        assert f"utter_faq/{topic}" in domain["responses"]
+        assert topic not in HOW_LONG
 
 
 def test_procedure_followup_switches_what_is():
