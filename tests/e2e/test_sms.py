@@ -374,6 +374,7 @@ ACTION_SAYS: Dict[str, List[List[str]]] = {
     "action_request_callback": [["utter_callback_requested"]],
     "action_save_callback": [["utter_callback_saved"], ["utter_callback_skipped"]],
     "callback_form": [["utter_ask_callback_number"], ["utter_invalid_callback_number"], []],
+    "action_callback_digression": [[]],  # says nothing: counts, and may end the form
     "action_answer_how_long": [["utter_how_long_*"], ["utter_ask_which_duration"]],
     "action_answer_procedure_followup": [
         [_FAQ],
