@@ -409,7 +409,8 @@ def _expand(action: str, responses: Sequence[str]) -> List[List[str]]:
         return [pattern]
 
     if action.startswith("utter_"):
-        return [[r] for r in names(action + "/*" if action == "utter_faq" else action)]
+        retrieval = action in ("utter_faq", "utter_out_of_scope")
+        return [[r] for r in names(action + "/*" if retrieval else action)]
     if action == "action_listen":
         return [[]]
     assert action in ACTION_SAYS, f"{action} is missing from ACTION_SAYS"
@@ -441,6 +442,7 @@ def all_sms_answers(domain: Dict[str, Any]) -> Dict[str, List[str]]:
         "channel: unusable message": replies.unusable_message(),
         "channel: STOP": replies.sms_opted_out(),
         "channel: START": replies.sms_opted_in(),
+        "channel: STOP in words, unsure": replies.sms_opt_out_ask(),
         "channel: HELP": replies.sms_help(),
         "channel: picture": replies.sms_media(),
         "channel: still working": replies.sms_still_working(),
