@@ -136,6 +136,7 @@ class RedFlagDetector:
                 self.excluder.add(name, excludes)
                 compiled += excludes
         self._anchor = _Anchors(compiled)
+        self._key = _Keys(compiled)
         self.fever_threshold_f = fever_threshold_f
         self.fever_threshold_c = (fever_threshold_f - 32) * 5 / 9
 
@@ -186,12 +187,16 @@ class RedFlagDetector:
         predicate of every pattern on every word), so it reads only windows of
         2 * _STRIDE words whose first half holds a word that can start a pattern,
         keeps the matches that start in that half (no pattern is longer than
-        _STRIDE words), and reuses the result for a window it has already read."""
+        _STRIDE words), and reuses the result for a window it has already read. A
+        window must also hold a word that can be some pattern's key (its least common
+        required word, `_Keys`): without one no pattern can match there."""
         found: Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]] = ([], [])
         seen: Dict[Tuple[str, ...], Tuple[List[Tuple[str, int, int]], ...]] = {}
         strings = self.nlp.vocab.strings
         for lo in range(0, max(len(words), 1), _STRIDE):
             if not any(self._anchor(w) for w in words[lo : lo + _STRIDE]):
+                continue
+            if not any(self._key(w) for w in words[lo : lo + 2 * _STRIDE]):
                 continue
             window = tuple(words[lo : lo + 2 * _STRIDE])
             if window not in seen:
@@ -254,6 +259,52 @@ class _Anchors:
                     regexes.append("")
                 if spec.get("OP") != "?":
                     break
+        self.regex = re.compile("|".join(f"(?:{r})" for r in regexes) or "(?!)")
+        self.cache: Dict[str, bool] = {}
+
+    def __call__(self, word: str) -> bool:
+        hit = self.cache.get(word)
+        if hit is None:
+            hit = word in self.words or bool(self.regex.search(word))
+            if len(self.cache) < 100_000:
+                self.cache[word] = hit
+        return hit
+
+
+class _Keys:
+    """Can a word be a pattern's key? Each pattern's key is the required token least
+    likely to be a common word (fewest stop words among its alternatives, the later
+    on a tie): a match needs a word that passes it. Once per distinct word."""
+
+    def __init__(self, patterns: List[List[Dict[str, Any]]]) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        def commonness(index: int, spec: Dict[str, Any]) -> Tuple[int, int]:
+            value = spec["LOWER"]
+            alternatives = [value] if isinstance(value, str) else value.get("IN", [])
+            return (sum(a in STOP_WORDS for a in alternatives), -index)
+
+        self.words: set = set()
+        regexes: List[str] = []
+        for pattern in patterns:
+            required = [
+                (i, spec)
+                for i, spec in enumerate(pattern)
+                if "OP" not in spec and isinstance(spec.get("LOWER"), str | dict)
+            ]
+            if not required:  # cannot happen in the lexicon: then any word may be it
+                regexes.append("")
+                continue
+            _, key = min(required, key=lambda item: commonness(*item))
+            value = key["LOWER"]
+            if isinstance(value, str):
+                self.words.add(value)
+            elif "IN" in value:
+                self.words.update(value["IN"])
+            elif "REGEX" in value:
+                regexes.append(value["REGEX"])
+            else:
+                regexes.append("")
         self.regex = re.compile("|".join(f"(?:{r})" for r in regexes) or "(?!)")
         self.cache: Dict[str, bool] = {}
 

@@ -135,3 +135,19 @@ def test_an_excluded_sense_is_evidence_against_a_report():
 
 def test_low_confidence_classifier_alone_does_not_escalate():
     assert "tier" not in decide(detection(), "report_symptom", 0.3, 0.5)
+
+
+def test_the_matcher_reads_no_window_without_a_word_some_pattern_needs():
+    from bot.nlu.red_flags import RedFlagDetector, load_lexicon
+
+    found = RedFlagDetector(load_lexicon())
+    read: list = []
+    for name in ("matcher", "excluder"):
+        real = getattr(found, name)
+        setattr(found, name, lambda doc, real=real: read.append(len(doc)) or real(doc))
+    # "i", "was" and "is" can start a pattern, but no pattern can finish here
+    prose = "i was wondering what the ice pack is for and i was told to rest. " * 1500
+    assert found.detect(prose).findings == ()
+    assert read == []
+    report = found.detect(prose + "Now my legs went numb and I can't feel my feet.")
+    assert report.tier == "urgent" and read
