@@ -37,7 +37,7 @@ def read_whole(raw: str, threshold_f: float) -> Tuple[Incoming, Optional[Dict[st
     from bot.nlu.red_flags import detector
 
     whole = clean_text(raw)
-    detection = detector(threshold_f).detect(whole)
+    detection = detector(threshold_f).detect(whole, reports_only=True)
     found = {"tier": detection.tier, "symptoms": detection.symptoms} if detection.reports else None
     return cut(whole), found
 

@@ -143,8 +143,10 @@ class RedFlagDetector:
     def words(self, text: str) -> List[str]:
         return words_of(text, self.spellings, self.shorthand, self.vocabulary)
 
-    def detect(self, text: str) -> Detection:
-        """All symptom mentions in `text`, each with its context status."""
+    def detect(self, text: str, reports_only: bool = False) -> Detection:
+        """All symptom mentions in `text`, each with its context status. `reports_only`:
+        a symptom already found as a report is not read again (what the whole-message
+        scan of a long message needs: its reports' tiers and symptoms)."""
         words = self.words(text)
         engine = ContextEngine(self.context, words, self.cue_table)
         matches, excluded_matches = self._match(words)
@@ -160,6 +162,8 @@ class RedFlagDetector:
         spans.extend(("fever", i, i + 1) for i in self._fever_readings(words, engine))
         findings: Dict[Tuple[str, str], Finding] = {}
         for name, start, end in _longest_per_symptom(spans):
+            if reports_only and (name, REPORT) in findings:
+                continue
             status = engine.status(start, end)
             finding = Finding(name, self.symptom_tier[name], status, " ".join(words[start:end]))
             findings.setdefault((name, status), finding)

@@ -151,3 +151,17 @@ def test_the_matcher_reads_no_window_without_a_word_some_pattern_needs():
     assert read == []
     report = found.detect(prose + "Now my legs went numb and I can't feel my feet.")
     assert report.tier == "urgent" and read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numb " * 2000,
+        "no numbness at all. " * 50 + "but now my legs went numb and I have chest pain",
+        "is numbness normal? " * 100,
+        "my neighbor had chest pain. " * 100 + "I fainted an hour ago",
+    ],
+)
+def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text):
+    full, quick = detector().detect(text), detector().detect(text, reports_only=True)
+    assert (quick.tier, quick.symptoms) == (full.tier, full.symptoms)
