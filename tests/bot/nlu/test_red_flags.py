@@ -142,9 +142,19 @@ def test_the_matcher_reads_no_window_without_a_word_some_pattern_needs():
 
     found = RedFlagDetector(load_lexicon())
     read: list = []
-    for name in ("matcher", "excluder"):
-        real = getattr(found, name)
-        setattr(found, name, lambda doc, real=real: read.append(len(doc)) or real(doc))
+
+    class Counted:
+        def __init__(self, matcher: Any) -> None:
+            self.matcher = matcher
+
+        def __len__(self) -> int:
+            return len(self.matcher)
+
+        def __call__(self, doc: Any) -> Any:
+            read.append(len(doc))
+            return self.matcher(doc)
+
+    found.matchers = {k: (Counted(a), Counted(b)) for k, (a, b) in found.matchers.items()}
     # "i", "was" and "is" can start a pattern, but no pattern can finish here
     prose = "i was wondering what the ice pack is for and i was told to rest. " * 1500
     assert found.detect(prose).findings == ()
