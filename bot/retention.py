@@ -8,7 +8,8 @@ RETENTION_DAYS days:
   holds the patient's words and the parse data. A conversation is kept while it has an
   escalation that is not resolved, or urgent advice the reconciler has not checked yet, so
   purging can never lose a warning sign;
-- the SMS reply cache and numbered choices (sms_messages, sms_choices);
+- the SMS replies and numbered choices (sms_messages, sms_choices); each MessageSid stays,
+  with no number and no reply, so a replayed old webhook still runs nothing;
 - in escalations resolved more than RETENTION_DAYS ago: the patient's message, the callback
   number and the conversation id. Tier, symptoms, times, status and the staff's note stay,
   as the record of what the clinic was told and did.
@@ -81,10 +82,17 @@ def purge(
                 conn.execute(f"delete from events where sender_id in ({stale})", params)
         if "sms_messages" in tables:
             counts["sms_messages"] = conn.execute(
-                "select count(*) from sms_messages where received_at < ?", [cutoff_iso]
+                "select count(*) from sms_messages where received_at < ? "
+                "and (phone != '' or reply is not '[]')",
+                [cutoff_iso],
             ).fetchone()[0]
             if not dry_run:
-                conn.execute("delete from sms_messages where received_at < ?", [cutoff_iso])
+                # the MessageSid stays, so a replay of an old webhook still runs nothing
+                conn.execute(
+                    "update sms_messages set phone = '', reply = '[]' "
+                    "where received_at < ? and (phone != '' or reply is not '[]')",
+                    [cutoff_iso],
+                )
                 conn.execute("delete from sms_choices where offered_at < ?", [cutoff_iso])
         old = [
             row[0]

@@ -60,6 +60,7 @@ class Settings:
     action_server_interface: str = "127.0.0.1"
     tracker_store_busy_seconds: float = 10.0
     tracker_store_save_attempts: int = 3
+    web_session_idle_minutes: float = 30.0
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -145,4 +146,5 @@ def get_settings() -> Settings:
         action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
         tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
+        web_session_idle_minutes=float(_env("WEB_SESSION_IDLE_MINUTES", "30")),
     )

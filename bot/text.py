@@ -6,6 +6,10 @@ kindly without touching the conversation.
 
 A leading "/" is removed because Rasa reads "/intent{...}" as a direct intent
 with slot values; patients' text must never be able to do that.
+
+The assistant reads at most MAX_CHARS characters for its answer (`cut`); a longer
+message is still scanned whole for warning signs (`bot.long_messages`), and
+`red_flags` carries what that scan found.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any, Dict, Optional
 
 MAX_CHARS = 2000
+RED_FLAG_SCAN = "red_flag_scan"  # UserMessage metadata: warning signs in the whole message
 
 _BLOCKS = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
@@ -30,11 +36,38 @@ class Incoming:
     text: str
     usable: bool
     truncated: bool = False
+    red_flags: Optional[Dict[str, Any]] = None  # a whole long message's reports: tier, symptoms
+
+    @property
+    def metadata(self) -> Optional[Dict[str, Any]]:
+        """The UserMessage metadata the red-flag component reads (set by the server only)."""
+        return {RED_FLAG_SCAN: self.red_flags} if self.red_flags else None
 
 
 def _printable(char: str) -> bool:
     category = unicodedata.category(char)
     return not (category.startswith("C") and char not in "\n\t")
+
+
+def clean_text(raw: str) -> str:
+    """The whole message as plain words: no markup, control bytes or leading "/"."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(c for c in text if _printable(c))
+    text = _BLOCKS.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = html.unescape(text)
+    text = _SPACE.sub(" ", text).strip()
+    return _LEADING_COMMAND.sub("", text)
+
+
+def cut(text: str) -> Incoming:
+    """Cleaned text as the assistant reads it: at most MAX_CHARS, ending at a word."""
+    truncated = len(text) > MAX_CHARS
+    if truncated:
+        head = text[:MAX_CHARS]
+        text = head.rsplit(" ", 1)[0] if " " in head[-200:] else head
+    usable = any(c.isalnum() for c in text)
+    return Incoming(text=text if usable else "", usable=usable, truncated=truncated)
 
 
 def clean_incoming(raw: object) -> Incoming:
@@ -45,16 +78,4 @@ def clean_incoming(raw: object) -> Incoming:
     """
     if not isinstance(raw, str):
         return Incoming(text="", usable=False)
-    text = unicodedata.normalize("NFKC", raw)
-    text = "".join(c for c in text if _printable(c))
-    text = _BLOCKS.sub(" ", text)
-    text = _TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _SPACE.sub(" ", text).strip()
-    text = _LEADING_COMMAND.sub("", text)
-    truncated = len(text) > MAX_CHARS
-    if truncated:
-        cut = text[:MAX_CHARS]
-        text = cut.rsplit(" ", 1)[0] if " " in cut[-200:] else cut
-    usable = any(c.isalnum() for c in text)
-    return Incoming(text=text if usable else "", usable=usable, truncated=truncated)
+    return cut(clean_text(raw))

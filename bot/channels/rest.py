@@ -3,6 +3,8 @@
 Differences from Rasa's stock `rest` channel:
 - the message is cleaned (`bot.text`); a leading "/" never becomes an intent;
   a message with no words gets a kind answer and leaves the conversation alone;
+  one over 2,000 characters is cut for the answer and scanned whole for warning
+  signs in a separate process (`bot.long_messages`), and the patient is told;
 - the conversation id is `rest:<sender>`, so a REST client can never join a
   conversation of another channel (SMS ids start with `sms:`);
 - the client cannot choose the input channel or attach metadata;
@@ -30,8 +32,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import replies
+from bot.long_messages import read_message
 from bot.settings import get_settings
-from bot.text import clean_incoming
 from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
@@ -103,13 +105,19 @@ class RestInput(RasaRestInput):
         raw: object,
     ) -> List[Dict[str, Any]]:
         recipient = conversation_id(sender)
-        incoming = clean_incoming(raw)
+        incoming = await read_message(raw)
         if not incoming.usable:
             return [{"recipient_id": recipient, "text": replies.unusable_message()}]
         collector = CollectingOutputChannel()
         turn = asyncio.ensure_future(
             on_new_message(
-                UserMessage(incoming.text, collector, recipient, input_channel=self.name())
+                UserMessage(
+                    incoming.text,
+                    collector,
+                    recipient,
+                    input_channel=self.name(),
+                    metadata=incoming.metadata,
+                )
             )
         )
         self._turns.add(turn)

@@ -5,7 +5,10 @@ without a Body, shows button payloads, and answers through outbound API calls.
 This channel:
 - verifies `X-Twilio-Signature` with Twilio's RequestValidator against the
   public webhook URL (TWILIO_WEBHOOK_URL: the server sits behind a proxy);
-  anything unsigned gets 403 and is neither processed nor stored.
+  anything unsigned gets 403 and is neither processed nor stored. A signed form
+  that is not shaped as Twilio sends it (`twilio_webhook.malformed`: a MessageSid
+  other than `SM`/`MM` and 32 hex digits, a field Twilio always sends missing)
+  is a re-split replay: 400, nothing stored, nothing answered;
   SMS_SKIP_SIGNATURE_CHECK=1 turns the check off for development, with a
   warning at start and on every request;
 - answers in the webhook response (TwiML). Twilio waits 15 seconds and the
@@ -23,7 +26,8 @@ This channel:
   message from an opted-out number still runs the conversation, unanswered,
   so a warning sign is still escalated;
 - answers a repeated MessageSid with the texts it was answered with, without
-  running the conversation again;
+  running the conversation again (only a MessageSid of Twilio's shape gets this far,
+  so a replay cannot pass for a new message);
 - uses `sms:<E.164 number>` as the conversation id (no other channel can
   produce it) and masks numbers in logs; message text is never logged.
 
@@ -61,6 +65,7 @@ from bot.channels.twilio_webhook import (
     SIGNATURE_HEADER,
     Form,
     Webhook,
+    malformed,
     parse_form,
     signature_valid,
 )
@@ -68,6 +73,7 @@ from bot.settings import get_settings
 from bot.text import clean_incoming
 
 logger = logging.getLogger(__name__)
+REFUSALS = {400: "bad request", 403: "forbidden"}
 
 __all__ = [
     "Answer",
@@ -153,7 +159,7 @@ class SmsInput(ReplyDeadline, InputChannel):
                 request.query_string,
             )
             if status != 200:
-                return response.text("forbidden", status=status)
+                return response.text(REFUSALS.get(status, "refused"), status=status)
             return response.text(body, content_type="text/xml; charset=utf-8")
 
         return webhook
@@ -179,13 +185,19 @@ class SmsInput(ReplyDeadline, InputChannel):
         url: str,
         query: str = "",
     ) -> Tuple[int, str]:
-        """(HTTP status, TwiML) for one webhook."""
+        """(HTTP status, TwiML) for one webhook: 403 unsigned, 400 signed but not shaped
+        as Twilio sends it (nothing stored, nothing answered)."""
         if not self.verified(form, signature, url, query):
             logger.warning("SMS webhook refused: missing or wrong %s", SIGNATURE_HEADER)
             return 403, ""
+        problem = malformed(form)
+        if problem:
+            # signed, so a captured webhook re-sent with its fields re-split
+            logger.warning("SMS webhook refused, not as Twilio sends it: %s", problem)
+            return 400, ""
         hook = Webhook.parse(form)
-        if not hook.phone or not hook.message_sid:
-            logger.warning("SMS webhook without a phone number sender or MessageSid: ignored")
+        if not hook.phone:
+            logger.warning("SMS webhook without a phone number sender: ignored")
             return 200, twiml([])
         sms = get_sms_store()
         if not sms.claim(hook.message_sid, hook.phone):

@@ -4,11 +4,16 @@ Protocol only, no policy: `parse_form` keeps blank values (Twilio signs `Body=` 
 picture sent without words, and Sanic's own form parsing drops it); `Webhook` holds
 the fields the SMS channel uses; `signature_valid` checks `X-Twilio-Signature` with
 Twilio's RequestValidator against the public webhook URL (the server sits behind a
-proxy, so the URL it sees is not the one Twilio signed).
+proxy, so the URL it sees is not the one Twilio signed); `malformed` says why a signed
+form is not one Twilio sent. Twilio signs the URL and every key and value joined without
+separators, so a captured webhook re-sent with its fields re-split
+(`MessageSid=<sid>NumMedia0`, `NumMedia` removed) keeps a valid signature: the shape of
+the MessageSid and the fields Twilio always sends are what tell such a form apart.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 from urllib.parse import parse_qs
@@ -18,6 +23,11 @@ from twilio.request_validator import RequestValidator
 from bot.channels.sms_format import e164
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-f]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+# every incoming-message webhook carries these (Body too, empty for a picture alone)
+ALWAYS_SENT = ("AccountSid", "Body", "From", "MessageSid", "NumMedia", "To")
+SAME_AS_MESSAGE_SID = ("SmsMessageSid", "SmsSid")
 
 
 class Form(Dict[str, List[str]]):
@@ -65,9 +75,38 @@ class Webhook:
             phone=e164(field("From")),
             clinic_number=e164(field("To")),
             body=field("Body"),
-            message_sid=field("MessageSid") or field("SmsSid"),
+            message_sid=field("MessageSid"),
             num_media=max(media, 0),
         )
+
+
+def malformed(form: Mapping[str, Any]) -> Optional[str]:
+    """Why a signed form is not a messaging webhook as Twilio sends it, or None.
+
+    Each field Twilio always sends must be there once; the MessageSid must be `SM` or
+    `MM` and 32 hex digits (so nothing can be glued onto it), the AccountSid `AC` and 32;
+    NumMedia a number; SmsSid and SmsMessageSid, when sent, the MessageSid again."""
+
+    def values(name: str) -> List[str]:
+        value = form.get(name)
+        if value is None:
+            return []
+        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+    for name in ALWAYS_SENT:
+        if len(values(name)) != 1:
+            return f"{name} missing or repeated"
+    [sid] = values("MessageSid")
+    if not MESSAGE_SID.fullmatch(sid):
+        return "MessageSid is not Twilio's shape"
+    if not ACCOUNT_SID.fullmatch(values("AccountSid")[0]):
+        return "AccountSid is not Twilio's shape"
+    if not values("NumMedia")[0].isdigit() or not values("NumMedia")[0].isascii():
+        return "NumMedia is not a number"
+    for name in SAME_AS_MESSAGE_SID:
+        if any(v != sid for v in values(name)):
+            return f"{name} differs from MessageSid"
+    return None
 
 
 def signature_valid(

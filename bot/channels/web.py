@@ -2,13 +2,19 @@
 
 Differences from Rasa 3.6's stock `socketio` channel:
 - only browsers on the origins in WEB_ALLOWED_ORIGINS may connect (Rasa allows any);
-- the server issues session ids (192 random bits). A client that sends one back continues
-  that conversation only if the tracker store holds it; otherwise it gets a new one. The
-  conversation id is `web:<session id>`, so no other channel's conversation (`sms:`,
-  `rest:`) can be joined, and messages go to the conversation bound to the socket, never
-  to one the client names;
+- the server issues session ids (192 random bits) and binds each to the browser that
+  opened it (`web_sessions`: an HttpOnly, SameSite=Strict cookie beside the id). A client
+  that sends an id back continues that conversation only from the same browser, within
+  WEB_SESSION_IDLE_MINUTES of its last use, and if the tracker store holds it; anyone else
+  gets a new one, with no history. The conversation id is `web:<session id>`, so no other
+  channel's conversation (`sms:`, `rest:`) can be joined, and messages go to the
+  conversation bound to the socket, never to one the client names. A socket quiet past
+  the limit gets a new session with its next message; "Forget me" (`forget`) ends the
+  session for good;
 - text is cleaned (`bot.text`): a leading "/" is text, and a message with no words gets a
-  kind answer and leaves the conversation alone; the client cannot attach metadata;
+  kind answer and leaves the conversation alone; the client cannot attach metadata; a
+  long message is cut for the answer and scanned whole for warning signs off the event
+  loop (`bot.long_messages`);
 - a new conversation opens with the greeting, triggered as an external `greet` intent
   (no words are put in the patient's mouth); a continued one gets its history again;
 - bot messages go out whole, buttons as quick replies, urgent answers tagged with the
@@ -21,23 +27,24 @@ Differences from Rasa 3.6's stock `socketio` channel:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
+import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
-from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, Sanic
 from socketio import AsyncServer
 
 from bot import replies
-from bot.channels import web_page
-from bot.channels.web_page import tel_href
+from bot.channels import web_page, web_sessions
+from bot.channels.web_messages import bot_payload, clinic_info, history
+from bot.channels.web_sessions import browser_key, get_web_sessions, idle_seconds
+from bot.long_messages import read_message
 from bot.settings import get_settings
-from bot.text import clean_incoming
-from bot.tiers import EMERGENCY, advice_tier
 from bot.tracker_store import turn_kept
 
 logger = logging.getLogger(__name__)
@@ -49,7 +56,6 @@ USER_EVENT = "user_uttered"
 BOT_EVENT = "bot_uttered"
 TYPING_EVENT = "bot_typing"
 MAX_PAYLOAD_BYTES = 64 * 1024
-HISTORY_LIMIT = 200
 
 
 def new_session_id() -> str:
@@ -78,78 +84,6 @@ def origin_allowed(origin: Optional[str], environ: Optional[Dict[str, Any]] = No
     host = environ.get("HTTP_HOST")
     scheme = environ.get("wsgi.url_scheme", "http")
     return bool(host) and origin == f"{scheme}://{host}".lower()
-
-
-def clinic_info() -> Dict[str, str]:
-    """The clinic's name and numbers, for the widget's header and its offline notice."""
-    s = get_settings()
-    return {
-        "name": s.clinic_name,
-        "phone": s.clinic_phone,
-        "phone_href": tel_href(s.clinic_phone),
-        "after_hours_phone": s.after_hours_phone,
-        "after_hours_href": tel_href(s.after_hours_phone),
-    }
-
-
-def urgent_info(tier: str) -> Dict[str, Any]:
-    """What the widget shows beside an urgent answer: the tier and the numbers to call."""
-    s = get_settings()
-    emergency = {"label": replies.say("web_call_emergency"), "number": "911", "href": "tel:911"}
-    clinic = {
-        "label": replies.say("web_call_clinic"),
-        "number": s.clinic_phone,
-        "href": tel_href(s.clinic_phone),
-    }
-    after_hours = {
-        "label": replies.say("web_call_after_hours"),
-        "number": s.after_hours_phone,
-        "href": tel_href(s.after_hours_phone),
-    }
-    calls = [emergency, clinic] if tier == EMERGENCY else [clinic, after_hours, emergency]
-    return {"tier": tier, "calls": calls}
-
-
-def bot_payload(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """What the widget receives for one bot message (live or from history).
-
-    The text is sent as it is and the widget shows it as text, never as markup.
-    """
-    text = message.get("text") or ""
-    buttons = message.get("buttons") or message.get("quick_replies") or []
-    quick_replies = [
-        {"title": str(b.get("title") or b["payload"]), "payload": str(b["payload"])}
-        for b in buttons
-        if isinstance(b, dict) and isinstance(b.get("payload"), str) and b["payload"]
-    ]
-    if not isinstance(text, str) or not (text or quick_replies):
-        return None
-    payload: Dict[str, Any] = {"text": text, "quick_replies": quick_replies}
-    tier = advice_tier(message.get("utter_action"))
-    if tier:
-        payload["urgent"] = urgent_info(tier)
-    return payload
-
-
-def history(events: List[Any]) -> List[Dict[str, Any]]:
-    """The conversation so far as the widget shows it: patient and assistant messages.
-
-    External events (the opening `greet`) are not the patient's words and are left out.
-    Quick replies are kept only on the last message, the only place they still apply.
-    """
-    shown: List[Dict[str, Any]] = []
-    for event in events:
-        if isinstance(event, UserUttered):
-            if event.text and not (event.metadata or {}).get("is_external"):
-                shown.append({"from": "user", "text": event.text})
-        elif isinstance(event, BotUttered):
-            payload = bot_payload(event.message())
-            if payload:
-                shown.append({"from": "bot", **payload})
-    shown = shown[-HISTORY_LIMIT:]
-    for message in shown[:-1]:
-        message.pop("quick_replies", None)
-    return shown
 
 
 class WebOutput(SocketIOOutput):
@@ -220,6 +154,8 @@ class WebInput(SocketIOInput):
         self.app: Optional[Sanic] = None
         replies.preload()
         self.sessions: Dict[str, str] = {}  # socket id -> conversation id
+        self.browsers: Dict[str, Optional[str]] = {}  # socket id -> browser key (cookie)
+        self.active: Dict[str, float] = {}  # socket id -> when its session was last used
 
     def get_output_channel(self) -> Optional[WebOutput]:
         return WebOutput(self.sio) if self.sio is not None else None
@@ -237,17 +173,27 @@ class WebInput(SocketIOInput):
         self.sio = sio
         chat = _ChannelBlueprint(self, sio, "web_chat", __name__)
         web_page.add_routes(chat)
+        web_sessions.add_routes(chat, origin_allowed)
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
             origin = environ.get("HTTP_ORIGIN")
             # browsers always send Origin cross-site; its absence means a same-origin
             # polling request or a client that is not a browser
-            return origin is None or origin_allowed(origin, environ)
+            allowed = origin is None or origin_allowed(origin, environ)
+            if allowed:
+                self.browsers[sid] = browser_key(environ.get("HTTP_COOKIE"))
+            return allowed
 
         @sio.on("disconnect")
         async def disconnect(sid: str, *_: Any) -> None:
             self.sessions.pop(sid, None)
+            self.browsers.pop(sid, None)
+            self.active.pop(sid, None)
+
+        @sio.on("forget")
+        async def forget(sid: str, *_: Any) -> None:
+            await self._forget(sid)
 
         @sio.on("session_request")
         async def session_request(sid: str, data: Any = None) -> None:
@@ -260,9 +206,10 @@ class WebInput(SocketIOInput):
         return chat
 
     async def _start_session(self, sid: str, data: Any) -> None:
-        """Bind the socket to a conversation: the one it asks for if that exists, else a new one."""
-        assert self.sio is not None
+        """Bind the socket to a conversation: the one it asks for if this browser may
+        continue it, else a new one."""
         requested = data.get("session_id") if isinstance(data, dict) else None
+        key = self.browsers.get(sid)
         agent = self._agent()
         tracker = None
         if (
@@ -270,30 +217,61 @@ class WebInput(SocketIOInput):
             and agent is not None
             and isinstance(requested, str)
             and SESSION_ID.match(requested)
+            and await asyncio.to_thread(get_web_sessions().continues, requested, key)
         ):
             try:
                 tracker = await agent.tracker_store.retrieve(conversation_id(requested))
             except Exception:
                 logger.exception("web chat: could not read a conversation; starting a new one")
-        session_id = (
-            requested
-            if isinstance(requested, str) and tracker is not None and tracker.events
-            else new_session_id()
-        )
+        if isinstance(requested, str) and tracker is not None and tracker.events:
+            await asyncio.to_thread(get_web_sessions().touch, requested)
+            shown = history(list(tracker.events))
+            await self._bind(sid, requested, shown)
+        else:
+            shown = []
+            await self._bind(sid, await self._new_session(key), shown)
+        if not shown:
+            await self._greet(self.sessions[sid])
+
+    async def _new_session(self, key: Optional[str]) -> str:
+        session_id = new_session_id()
+        await asyncio.to_thread(get_web_sessions().bind, session_id, key)
+        return session_id
+
+    async def _bind(
+        self, sid: str, session_id: str, shown: List[Dict[str, Any]], expired: bool = False
+    ) -> None:
+        """Put the socket in the session's room and tell the widget (with the history)."""
+        assert self.sio is not None
         conversation = conversation_id(session_id)
         previous = self.sessions.get(sid)
         if previous and previous != conversation:
             await self.sio.leave_room(sid, previous)
         self.sessions[sid] = conversation
+        self.active[sid] = time.monotonic()
         await self.sio.enter_room(sid, conversation)
-        shown = history(list(tracker.events)) if tracker is not None and tracker.events else []
-        await self.sio.emit(
-            "session_confirm",
-            {"session_id": session_id, "clinic": clinic_info(), "history": shown},
-            room=sid,
-        )
-        if not shown:
-            await self._greet(conversation)
+        confirm = {
+            "session_id": session_id,
+            "clinic": clinic_info(),
+            "history": shown,
+            "idle_seconds": idle_seconds(),
+        }
+        if expired:
+            confirm["expired"] = True
+        await self.sio.emit("session_confirm", confirm, room=sid)
+
+    async def _forget(self, sid: str) -> None:
+        """End the socket's session for good ("Forget me"): no browser can continue it."""
+        assert self.sio is not None
+        conversation = self.sessions.get(sid)
+        if conversation is None:
+            return
+        await asyncio.to_thread(get_web_sessions().forget, conversation[len(CONVERSATION_PREFIX) :])
+        await self.sio.emit("session_ended", {}, room=conversation)
+        for other, bound in list(self.sessions.items()):
+            if bound == conversation:
+                self.sessions.pop(other, None)
+                await self.sio.leave_room(other, conversation)
 
     async def _greet(self, conversation: str) -> None:
         """Open a new conversation with the greeting, as an external `greet` intent."""
@@ -324,15 +302,31 @@ class WebInput(SocketIOInput):
         if conversation is None:
             logger.debug("web chat: message before session_request; ignored")
             return
-        incoming = clean_incoming(data.get("message") if isinstance(data, dict) else None)
+        incoming = await read_message(data.get("message") if isinstance(data, dict) else None)
         if not incoming.usable:
             await self._say(sid, replies.unusable_message())
             return
+        if time.monotonic() - self.active.get(sid, 0.0) > idle_seconds():
+            # quiet past the limit: this message opens a new session, the old one is closed
+            shown = [{"from": "user", "text": incoming.text}]
+            await self._bind(sid, await self._new_session(self.browsers.get(sid)), shown, True)
+            conversation = self.sessions[sid]
+        else:
+            self.active[sid] = time.monotonic()
+            await asyncio.to_thread(
+                get_web_sessions().touch, conversation[len(CONVERSATION_PREFIX) :]
+            )
         output = WebOutput(self.sio)
         await self._typing(conversation, True)
         try:
             await on_new_message(
-                UserMessage(incoming.text, output, conversation, input_channel=self.name())
+                UserMessage(
+                    incoming.text,
+                    output,
+                    conversation,
+                    input_channel=self.name(),
+                    metadata=incoming.metadata,
+                )
             )
         except Exception:
             logger.exception("web chat: a message failed for a conversation")

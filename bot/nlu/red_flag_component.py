@@ -17,6 +17,10 @@ classifier chose: it gets the warning-signs advice and "Are you having this
 now?" (the same `asked_tier` rules), and a yes escalates at that tier. The
 past or chronic cue beside it is evidence enough to ask the classifier's
 "report" too, rather than escalate.
+
+A long message reaches the NLU cut to its first 2,000 characters; the channel scanned
+all of it for warning signs in another process (`bot.long_messages`) and passes the
+reports as the message's metadata (`red_flag_scan`), which count like the lexicon's own.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.red_flags import UNCERTAIN, Detection, detector, fever_threshold_f
 from bot.settings import get_settings
+from bot.text import RED_FLAG_SCAN
+from bot.tiers import RED_FLAG_TIERS, more_urgent
 
 REPORT_INTENT = "report_symptom"
 FAQ_INTENT = "faq"
@@ -79,6 +85,19 @@ def decide(
     return {"overruled": classifier_fired}
 
 
+def with_whole_message(result: Dict[str, Any], scan: Any) -> Dict[str, Any]:
+    """`decide`'s result with the reports the channel found in the whole of a long
+    message (`red_flag_scan` metadata: tier and symptoms) added; pure."""
+    if not isinstance(scan, dict) or scan.get("tier") not in RED_FLAG_TIERS:
+        return result
+    found = [s for s in scan.get("symptoms") or [] if isinstance(s, str)] or [UNSPECIFIED]
+    if "tier" not in result:
+        return {"tier": scan["tier"], "symptoms": sorted(found), "sources": ["lexicon"]}
+    tier = more_urgent(result["tier"], scan["tier"])
+    symptoms = sorted(set(result["symptoms"]) | set(found))
+    return {**result, "tier": tier, "symptoms": symptoms}
+
+
 def _classifier_top(message: Message) -> tuple:
     for ranked in message.get(INTENT_RANKING_KEY) or []:
         if ranked.get("name") != FALLBACK_INTENT:
@@ -122,6 +141,9 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
             result = decide(
                 detector(self.threshold_f).detect(text), name, confidence, self.min_confidence
             )
+            metadata = message.get("metadata")
+            if isinstance(metadata, dict) and RED_FLAG_SCAN in metadata:
+                result = with_whole_message(result, metadata[RED_FLAG_SCAN])
             if "tier" in result:
                 self._mark_report(message, result)
                 continue

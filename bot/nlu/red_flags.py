@@ -122,28 +122,32 @@ class RedFlagDetector:
         self.vocabulary = vocabulary(lexicon)
         self.cue_table = CueTable(self.context)
         self.symptom_tier: Dict[str, str] = {}
-        self.matcher = Matcher(self.nlp.vocab)
-        self.excluder = Matcher(self.nlp.vocab)
         sets = lexicon.get("sets") or {}
-        compiled = []
+        listed: List[Tuple[int, str, List[Dict[str, Any]]]] = []  # (0 symptom | 1 exclude, ...)
         for name, entry in lexicon["symptoms"].items():
             self.symptom_tier[name] = entry["tier"]
-            patterns = [compile_pattern(p, sets) for p in entry["patterns"]]
-            self.matcher.add(name, patterns)
-            compiled += patterns
-            if entry.get("exclude"):
-                excludes = [compile_pattern(p, sets) for p in entry["exclude"]]
-                self.excluder.add(name, excludes)
-                compiled += excludes
+            for side, part in enumerate(("patterns", "exclude")):
+                listed += [(side, name, compile_pattern(p, sets)) for p in entry.get(part) or []]
+        compiled = [pattern for _, _, pattern in listed]
         self._anchor = _Anchors(compiled)
+        self._key = _Keys(compiled)
+        # one (symptom, excluded-sense) Matcher pair per key: a window runs only the
+        # pairs whose key word it holds, not every pattern on every word
+        self.matchers: Dict[int, Tuple[Matcher, Matcher]] = {}
+        for (side, name, pattern), key in zip(listed, self._key.of_pattern, strict=True):
+            if key not in self.matchers:
+                self.matchers[key] = (Matcher(self.nlp.vocab), Matcher(self.nlp.vocab))
+            self.matchers[key][side].add(name, [pattern])
         self.fever_threshold_f = fever_threshold_f
         self.fever_threshold_c = (fever_threshold_f - 32) * 5 / 9
 
     def words(self, text: str) -> List[str]:
         return words_of(text, self.spellings, self.shorthand, self.vocabulary)
 
-    def detect(self, text: str) -> Detection:
-        """All symptom mentions in `text`, each with its context status."""
+    def detect(self, text: str, reports_only: bool = False) -> Detection:
+        """All symptom mentions in `text`, each with its context status. `reports_only`:
+        a symptom already found as a report is not read again (what the whole-message
+        scan of a long message needs: its reports' tiers and symptoms)."""
         words = self.words(text)
         engine = ContextEngine(self.context, words, self.cue_table)
         matches, excluded_matches = self._match(words)
@@ -159,6 +163,8 @@ class RedFlagDetector:
         spans.extend(("fever", i, i + 1) for i in self._fever_readings(words, engine))
         findings: Dict[Tuple[str, str], Finding] = {}
         for name, start, end in _longest_per_symptom(spans):
+            if reports_only and (name, REPORT) in findings:
+                continue
             status = engine.status(start, end)
             finding = Finding(name, self.symptom_tier[name], status, " ".join(words[start:end]))
             findings.setdefault((name, status), finding)
@@ -182,23 +188,40 @@ class RedFlagDetector:
     ) -> Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]]:
         """Symptom and excluded-sense matches over the whole message, in linear time.
 
-        spaCy's Matcher costs ~0.2 ms a word here (it evaluates every set and regex
-        predicate of every pattern on every word), so it reads only windows of
-        2 * _STRIDE words whose first half holds a word that can start a pattern,
-        keeps the matches that start in that half (no pattern is longer than
-        _STRIDE words), and reuses the result for a window it has already read."""
+        spaCy's Matcher costs ~0.2 ms a word with every pattern in it (it evaluates
+        every set and regex predicate of every pattern on every word), so it reads only
+        windows of 2 * _STRIDE words whose first half holds a word that can start a
+        pattern, keeps the matches that start in that half (no pattern is longer than
+        _STRIDE words), and reuses the result for a window it has already read. In a
+        window it runs only the Matchers of the patterns whose key (`_Keys`: a required
+        word) the window holds; a window holding none is not read at all."""
         found: Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]] = ([], [])
         seen: Dict[Tuple[str, ...], Tuple[List[Tuple[str, int, int]], ...]] = {}
         strings = self.nlp.vocab.strings
         for lo in range(0, max(len(words), 1), _STRIDE):
             if not any(self._anchor(w) for w in words[lo : lo + _STRIDE]):
                 continue
+            keys = set().union(*(self._key(w) for w in words[lo : lo + 2 * _STRIDE]))
+            if not keys:
+                continue
             window = tuple(words[lo : lo + 2 * _STRIDE])
             if window not in seen:
                 doc = Doc(self.nlp.vocab, words=list(window))
+                pairs = [self.matchers[k] for k in sorted(keys)]
                 seen[window] = tuple(
-                    [(strings[m], s, e) for m, s, e in matcher(doc) if s < _STRIDE]
-                    for matcher in (self.matcher, self.excluder)
+                    sorted(
+                        {
+                            (strings[m], s, e)
+                            for pair in pairs
+                            if len(pair[side])
+                            for m, s, e in pair[side](doc)
+                        },
+                        key=lambda match: (match[1], match[2], match[0]),
+                    )
+                    for side in (0, 1)
+                )
+                seen[window] = tuple(
+                    [match for match in matches if match[1] < _STRIDE] for matches in seen[window]
                 )
             for out, results in zip(found, seen[window], strict=True):
                 out.extend((name, lo + s, lo + e) for name, s, e in results)
@@ -261,6 +284,59 @@ class _Anchors:
         hit = self.cache.get(word)
         if hit is None:
             hit = word in self.words or bool(self.regex.search(word))
+            if len(self.cache) < 100_000:
+                self.cache[word] = hit
+        return hit
+
+
+class _Keys:
+    """Which patterns' keys a word passes. Each pattern's key is the required token least
+    likely to be a common word (the smallest share of stop words among its
+    alternatives, the later on a tie): a match needs a word that passes it.
+    `of_pattern[i]` is pattern i's key; `self(word)` the keys a word passes, once per
+    distinct word."""
+
+    def __init__(self, patterns: List[List[Dict[str, Any]]]) -> None:
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        def commonness(index: int, spec: Dict[str, Any]) -> Tuple[float, int]:
+            value = spec["LOWER"]
+            alternatives = [value] if isinstance(value, str) else value.get("IN", [])
+            common = sum(a in STOP_WORDS for a in alternatives)
+            return (common / len(alternatives) if alternatives else 0.0, -index)
+
+        ids: Dict[str, int] = {}
+        self.literal: Dict[str, set] = {}  # word -> keys it passes
+        self.regexes: List[Tuple[int, re.Pattern]] = []
+        self.of_pattern: List[int] = []
+        for pattern in patterns:
+            required = [
+                (i, spec)
+                for i, spec in enumerate(pattern)
+                if "OP" not in spec and isinstance(spec.get("LOWER"), str | dict)
+            ]
+            value = (
+                min(required, key=lambda item: commonness(*item))[1]["LOWER"] if required else {}
+            )
+            name = repr(value)
+            if name not in ids:
+                ids[name] = len(ids)
+                if isinstance(value, str) or "IN" in value:
+                    for word in [value] if isinstance(value, str) else value["IN"]:
+                        self.literal.setdefault(word, set()).add(ids[name])
+                else:  # a regex, or (never in the lexicon) no usable token: any word
+                    self.regexes.append((ids[name], re.compile(value.get("REGEX", ""))))
+            self.of_pattern.append(ids[name])
+        self.any_regex = re.compile("|".join(f"(?:{r.pattern})" for _, r in self.regexes) or "(?!)")
+        self.cache: Dict[str, frozenset] = {}
+
+    def __call__(self, word: str) -> frozenset:
+        hit = self.cache.get(word)
+        if hit is None:
+            keys = set(self.literal.get(word, ()))
+            if self.any_regex.search(word):
+                keys.update(key for key, regex in self.regexes if regex.search(word))
+            hit = frozenset(keys)
             if len(self.cache) < 100_000:
                 self.cache[word] = hit
         return hit

@@ -145,7 +145,7 @@ def test_an_unresolved_escalation_keeps_its_conversation(rasa, store, settings):
     assert purge(store, settings, later)["escalations_redacted"] == 0  # once
 
 
-def test_sms_cache_goes_but_an_opt_out_stays(store, settings):
+def test_sms_replies_go_but_the_message_sid_and_an_opt_out_stay(store, settings):
     sms = SmsStore(store)
     then = datetime.fromtimestamp(time.time() - 40 * DAY, tz=timezone.utc)
     sms.claim("SM1", "+15555550100", now=then)
@@ -155,9 +155,13 @@ def test_sms_cache_goes_but_an_opt_out_stays(store, settings):
     sms.opt_out("+15555550100", "STOP")
     counts = purge(store, settings)
     assert counts["sms_messages"] == 1
-    assert sms.reply_for("SM1") is None and sms.db.execute(
-        "select count(*) from sms_messages"
-    ).fetchone() == (1,)
+    assert sms.reply_for("SM1") == [] and sms.reply_for("SM2") is None
+    assert sms.db.execute("select phone from sms_messages order by message_sid").fetchall() == [
+        ("",),
+        ("+15555550100",),
+    ]
+    assert not sms.claim("SM1", "+15555550100")  # a replay of the old webhook runs nothing
+    assert purge(store, settings)["sms_messages"] == 0  # once
     assert sms.db.execute("select count(*) from sms_choices").fetchone() == (0,)
     assert sms.is_opted_out("+15555550100")
 

@@ -166,3 +166,19 @@ def test_a_new_warning_sign_while_asked_for_a_number_is_answered_first(servers):
         json.loads(row["symptoms"])
     )
     assert "+15555550177" in client.text(me, "555 555 0177")
+
+
+def test_a_warning_sign_at_the_end_of_a_100_kb_message_is_escalated_and_the_cut_is_said(servers):
+    from bot import replies
+
+    me = sender()
+    questions = "I had my kyphoplasty last week and I wonder when I can shower again. " * 1500
+    text = questions[:99_900] + " Also my legs went numb an hour ago and I can't feel my feet."
+    started = time.monotonic()
+    reply = Client(servers.rasa_port).text(me, text)
+    seconds = time.monotonic() - started
+    assert "sent this to the care team" in reply and get_settings().clinic_phone in reply
+    assert replies.truncated_note() in reply
+    [row] = rows(servers, me)
+    assert row["tier"] == "urgent" and "numbness" in row["symptoms"]
+    assert seconds < 10

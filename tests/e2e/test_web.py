@@ -17,7 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -255,6 +255,79 @@ def test_reload_shows_the_history_and_continues_the_conversation(page, url):
     assert "15 minutes" in bot_texts(page)[-1]
 
 
+def plant_session(page, url: str, session: str) -> None:
+    """Put a session id in the page's sessionStorage before the widget reads it, as a
+    second browser would with an id copied from another's devtools or screenshot."""
+    state = json.dumps({"session_id": session, "open": True})
+    page.add_init_script(f"sessionStorage.setItem({json.dumps('clinic-chat:' + url)}, {state!r})")
+
+
+def stored_keys(page) -> List[str]:
+    return page.evaluate(
+        "() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)]"
+        ".filter(k => k.startsWith('clinic-chat:'))"
+    )
+
+
+def test_another_browser_with_this_session_id_gets_a_fresh_chat_and_none_of_the_replies(
+    browser, page, url, context
+):
+    open_chat(page, url)
+    ask(page, "how do I use ice packs?")
+    expect(page.locator(".ccw-bot").nth(1)).to_contain_text("15 minutes", timeout=ANSWER)
+    stolen = session_id(page)
+    [cookie] = [c for c in context.cookies() if c["name"] == "clinic_chat_browser"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["path"] == "/webhooks/web/"
+    assert "clinic_chat_browser" not in page.evaluate("() => document.cookie")
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        intruder = other.new_page()
+        plant_session(intruder, url, stolen)
+        intruder.goto(url)
+        expect(intruder.locator(".ccw-bot").first).to_contain_text(
+            "I am not a doctor", timeout=ANSWER
+        )
+        expect(intruder.locator(".ccw-user")).to_have_count(0)
+        assert session_id(intruder) != stolen
+        shot(intruder, "14-other-browser-fresh-chat")
+
+        ask(page, "how long does that last?")  # the first patient's next reply
+        expect(page.locator(".ccw-bot")).to_have_count(3, timeout=ANSWER)
+        intruder.wait_for_timeout(1_500)
+        expect(intruder.locator(".ccw-bot")).to_have_count(1)
+        assert "15 minutes" not in " ".join(bot_texts(intruder))
+    finally:
+        other.close()
+    page.reload()  # the patient's own browser still continues
+    expect(page.locator(".ccw-user")).to_have_count(2, timeout=ANSWER)
+    assert session_id(page) == stolen
+
+
+def test_forget_me_ends_the_session_on_the_server_and_clears_this_browser(page, url):
+    open_chat(page, url)
+    ask(page, "how do I use ice packs?")
+    expect(page.locator(".ccw-bot").nth(1)).to_contain_text("15 minutes", timeout=ANSWER)
+    forgotten = session_id(page)
+    page.get_by_role("button", name="Forget me").click()
+    expect(page.locator(".ccw-msg")).to_have_count(0)
+    expect(page.locator(".ccw-status")).to_contain_text("removed from this browser")
+    assert stored_keys(page) == []
+    shot(page, "15-forgotten")
+
+    ask(page, "how do I use ice packs?")  # a new chat starts and answers
+    expect(page.locator(".ccw-bot").last).to_contain_text("15 minutes", timeout=ANSWER)
+    fresh = session_id(page)
+    assert fresh != forgotten
+    # the server forgot it: even this browser cannot go back to it
+    plant_session(page, url, forgotten)
+    page.reload()
+    expect(page.locator(".ccw-bot").first).to_contain_text("I am not a doctor", timeout=ANSWER)
+    expect(page.locator(".ccw-user")).to_have_count(0)
+    assert session_id(page) != forgotten
+
+
 def test_markup_is_shown_as_text_and_never_runs(page, url, context):
     attempts = [
         '<img src=x onerror="window.__xss=1"> does ice help?',
@@ -486,6 +559,7 @@ def test_socketio_refuses_other_origins_and_issues_its_own_session_ids(base, ser
     issued = results["issued"]
     assert len(issued) == 32 and issued != "A" * 32 and not issued.startswith(("sms", "rest"))
     assert results["continued"] == issued  # a real stored session is continued
+    assert issued not in (results["stranger"], results["other_browser"])
     with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
         senders = {r[0] for r in db.execute("select distinct sender_id from events")}
     assert f"web:{issued}" in senders
@@ -519,13 +593,25 @@ async def _socketio_checks(base: str) -> Dict[str, Any]:
     except websockets.exceptions.InvalidStatusCode:
         results["evil_ws_refused"] = True
 
-    async def session(asked: Any, message: Any = None) -> str:
+    def browser_cookie() -> str:
+        request = urllib.request.Request(f"{base}/webhooks/web/session", b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.headers["Set-Cookie"].split(";", 1)[0]
+
+    cookie = browser_cookie()
+
+    async def session(asked: Any, message: Any = None, cookie: Optional[str] = cookie) -> str:
         client = socketio.AsyncClient(reconnection=False)
         confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
         answered: asyncio.Future = asyncio.get_running_loop().create_future()
         client.on("session_confirm", lambda data: confirmed.set_result(data["session_id"]))
         client.on("bot_uttered", lambda data: answered.done() or answered.set_result(data))
-        await client.connect(base, socketio_path="/webhooks/web/socket.io", transports=["polling"])
+        await client.connect(
+            base,
+            socketio_path="/webhooks/web/socket.io",
+            transports=["polling"],
+            headers={"Cookie": cookie} if cookie else {},
+        )
         try:
             await client.emit("session_request", {"session_id": asked})
             issued = await asyncio.wait_for(confirmed, 30)
@@ -540,4 +626,7 @@ async def _socketio_checks(base: str) -> Dict[str, Any]:
 
     results["issued"] = await session("A" * 32, f"{CANARY} my back is sore")
     results["continued"] = await session(results["issued"])
+    # the id alone, without the browser's cookie, continues nothing
+    results["stranger"] = await session(results["issued"], cookie=None)
+    results["other_browser"] = await session(results["issued"], cookie=browser_cookie())
     return results

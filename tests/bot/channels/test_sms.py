@@ -157,7 +157,7 @@ def test_a_leading_slash_is_text_not_a_command():
     assert status == 200 and not assistant.texts[0].startswith("/")
 
 
-@pytest.mark.parametrize("body", ["", "   ", "\U0001f600\U0001f44d", None])
+@pytest.mark.parametrize("body", ["", "   ", "\U0001f600\U0001f44d"])
 def test_no_words_get_the_kind_answer_and_leave_the_conversation_alone(body):
     assistant = Assistant()
     [(status, texts)] = exchange(channel(), assistant, body)
@@ -231,6 +231,70 @@ def test_unsigned_or_wrongly_signed_webhooks_get_403_and_nothing_is_stored(signa
     assert (status, texts) == (403, [])
     assert not assistant.received
     assert db_rows("sms_messages") == [] and db_rows("sms_opt_outs") == []
+
+
+def resplit(fields: Dict[str, str], key: str, into: str) -> Dict[str, str]:
+    """The same signed string with `into`'s key and value glued onto `key`'s value
+    (Twilio joins keys and values without separators, sorted by key)."""
+    out = {k: v for k, v in fields.items() if k != into}
+    out[key] = fields[key] + into + fields[into]
+    return out
+
+
+def test_a_replay_with_its_fields_re_split_keeps_the_signature_but_runs_nothing():
+    assistant = Assistant({"my legs are numb": [URGENT, TOLD]})
+    sms = channel()
+    fields = form("my legs are numb")
+    signature = sign(fields)
+    replay = resplit(fields, "MessageSid", "NumMedia")
+    assert replay["MessageSid"] == fields["MessageSid"] + "NumMedia0"
+    assert RequestValidator(AUTH_TOKEN).validate(PUBLIC_URL, replay, signature)
+
+    async def run() -> List[Tuple[int, str]]:
+        first = await sms.handle(assistant, fields, signature, LOCAL_URL)
+        again = await sms.handle(assistant, replay, signature, LOCAL_URL)
+        return [first, again]
+
+    first, again = asyncio.run(run())
+    assert first[0] == 200 and texts_of(first[1]) == [URGENT["text"] + "\n\n" + TOLD["text"]]
+    assert again[0] == 400 and "<Message>" not in again[1]
+    assert len(assistant.received) == 1  # no second turn, so no second escalation
+    assert [row[0] for row in db_rows("sms_messages")] == [fields["MessageSid"]]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"MessageSid": "SM123"},
+        {"MessageSid": "SM" + "0" * 32 + "x"},
+        {"MessageSid": "XX" + "0" * 32},
+        {"MessageSid": "SM" + "G" * 32},
+        {"MessageSid": None},
+        {"AccountSid": None},
+        {"AccountSid": "AC12"},
+        {"From": None},
+        {"To": None},
+        {"Body": None},
+        {"NumMedia": None},
+        {"NumMedia": "one"},
+        {"SmsSid": "SM" + "f" * 32},
+    ],
+)
+def test_a_signed_webhook_not_shaped_as_twilio_sends_it_gets_400_and_nothing_is_stored(change):
+    fields = {k: v for k, v in form("my legs are numb").items() if change.get(k, "") is not None}
+    fields.update({k: v for k, v in change.items() if v is not None})
+    assistant = Assistant()
+    status, texts = asyncio.run(post(channel(), assistant, fields))
+    assert (status, texts) == (400, [])
+    assert not assistant.received
+    assert db_rows("sms_messages") == [] and db_rows("sms_opt_outs") == []
+
+
+def test_an_mms_sid_and_twilios_copies_of_the_sid_are_accepted():
+    sid = "MM" + uuid.uuid4().hex
+    fields = form("is this swelling ok", sid=sid, NumMedia="1", SmsSid=sid, SmsMessageSid=sid)
+    status, texts = asyncio.run(post(channel(), Assistant(), fields))
+    assert (status, texts) == (200, ["Answer: is this swelling ok"])
 
 
 def test_a_stop_without_a_signature_opts_nobody_out():

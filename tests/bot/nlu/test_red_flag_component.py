@@ -7,7 +7,8 @@ from __future__ import annotations
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.red_flag_component import WARNING_SIGNS, RedFlagDetector
+from bot.nlu.red_flag_component import WARNING_SIGNS, RedFlagDetector, with_whole_message
+from bot.text import RED_FLAG_SCAN
 
 UNCERTAIN_TEXT = "my mother has had leg weakness for years, is she a candidate now?"
 
@@ -53,3 +54,21 @@ def test_a_plain_question_keeps_the_faq_the_classifier_chose():
     )
     key = m.get("response_selector")["faq"]["response"]["intent_response_key"]
     assert key == "faq/candidacy" and entities(m)["asked_tier"] == "urgent"
+
+
+def test_a_warning_sign_the_channel_found_in_the_whole_long_message_escalates():
+    m = message("I have a few questions about the recovery", "faq")
+    m.set("metadata", {RED_FLAG_SCAN: {"tier": "urgent", "symptoms": ["numbness"]}})
+    (m,) = RedFlagDetector(RedFlagDetector.get_default_config()).process([m])
+    assert m.get(INTENT)["name"] == "report_symptom"
+    assert entities(m)["red_flag_tier"] == "urgent" and entities(m)["symptom"] == "numbness"
+
+
+def test_the_whole_message_scan_raises_the_tier_and_adds_its_symptoms():
+    result = with_whole_message(
+        {"tier": "urgent", "symptoms": ["numbness"], "sources": ["lexicon"]},
+        {"tier": "emergency", "symptoms": ["chest_pain"]},
+    )
+    assert result["tier"] == "emergency" and result["symptoms"] == ["chest_pain", "numbness"]
+    for scan in (None, {}, {"tier": "callback"}, {"tier": "made-up"}, "emergency"):
+        assert with_whole_message({"overruled": False}, scan) == {"overruled": False}

@@ -135,3 +135,43 @@ def test_an_excluded_sense_is_evidence_against_a_report():
 
 def test_low_confidence_classifier_alone_does_not_escalate():
     assert "tier" not in decide(detection(), "report_symptom", 0.3, 0.5)
+
+
+def test_the_matcher_reads_no_window_without_a_word_some_pattern_needs():
+    from bot.nlu.red_flags import RedFlagDetector, load_lexicon
+
+    found = RedFlagDetector(load_lexicon())
+    read: list = []
+
+    class Counted:
+        def __init__(self, matcher: Any) -> None:
+            self.matcher = matcher
+
+        def __len__(self) -> int:
+            return len(self.matcher)
+
+        def __call__(self, doc: Any) -> Any:
+            read.append(len(doc))
+            return self.matcher(doc)
+
+    found.matchers = {k: (Counted(a), Counted(b)) for k, (a, b) in found.matchers.items()}
+    # "i", "was" and "is" can start a pattern, but no pattern can finish here
+    prose = "i was wondering what the ice pack is for and i was told to rest. " * 1500
+    assert found.detect(prose).findings == ()
+    assert read == []
+    report = found.detect(prose + "Now my legs went numb and I can't feel my feet.")
+    assert report.tier == "urgent" and read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numb " * 2000,
+        "no numbness at all. " * 50 + "but now my legs went numb and I have chest pain",
+        "is numbness normal? " * 100,
+        "my neighbor had chest pain. " * 100 + "I fainted an hour ago",
+    ],
+)
+def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text):
+    full, quick = detector().detect(text), detector().detect(text, reports_only=True)
+    assert (quick.tier, quick.symptoms) == (full.tier, full.symptoms)

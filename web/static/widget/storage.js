@@ -1,4 +1,5 @@
 // The session id and open/closed state, in the tab's sessionStorage (memory if blocked).
+// forget() removes them, and anything of ours in localStorage, for shared computers.
 import { env } from "./state.js";
 
 var memory = {};
@@ -16,6 +17,16 @@ var store = {
     } catch (e) {
       memory[key] = value;
     }
+  },
+  remove: function (key) {
+    delete memory[key];
+    [window.sessionStorage, window.localStorage].forEach(function (area) {
+      try {
+        area.removeItem(key);
+      } catch (e) {
+        // storage blocked: nothing was kept there
+      }
+    });
   }
 };
 
@@ -33,4 +44,8 @@ export function save(changes) {
     state[key] = changes[key];
   });
   store.set(env.storeKey, JSON.stringify(state));
+}
+
+export function forget() {
+  store.remove(env.storeKey);
 }

@@ -3,7 +3,7 @@
 import { clinic, ui } from "./state.js";
 import { el, safeTel, textWithPhones, icon } from "./dom.js";
 import { save } from "./storage.js";
-import { connect, send, submit } from "./connection.js";
+import { connect, forgetMe, send, submit } from "./connection.js";
 
 export function build() {
   ui.launcher = el("button", {
@@ -18,6 +18,17 @@ export function build() {
     el("span", { "aria-hidden": "true", text: "\u00d7" }),
     el("span", { text: "Close" })
   ]);
+  // for shared computers: ends the session on the server and clears this browser's copy
+  ui.forget = el("button", {
+    type: "button",
+    className: "ccw-close ccw-forget",
+    "aria-describedby": "ccw-forget-hint"
+  }, [el("span", { text: "Forget me" })]);
+  ui.forgetHint = el("span", {
+    id: "ccw-forget-hint",
+    className: "ccw-sr",
+    text: "Ends this chat and removes it from this browser. Use it on a shared computer."
+  });
   ui.clinicLink = el("a", { className: "ccw-tel" });
   ui.emergency = el("p", { className: "ccw-emergency" }, [
     "Emergency? ",
@@ -75,7 +86,7 @@ export function build() {
           text: "Answers about vertebroplasty and kyphoplasty. Not a doctor."
         })
       ]),
-      ui.close
+      el("div", { className: "ccw-actions" }, [ui.forget, ui.forgetHint, ui.close])
     ]),
     ui.emergency,
     ui.status,
@@ -96,6 +107,10 @@ export function build() {
     }
   });
   ui.close.addEventListener("click", close);
+  ui.forget.addEventListener("click", function () {
+    forgetMe();
+    ui.input.focus();
+  });
   ui.panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       close();
