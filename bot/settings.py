@@ -60,6 +60,11 @@ class Settings:
     action_server_interface: str = "127.0.0.1"
     tracker_store_busy_seconds: float = 10.0
     tracker_store_save_attempts: int = 3
+    staff_idle_minutes: float = 15.0
+    staff_lockout_attempts: int = 5
+    staff_lockout_minutes: float = 15.0
+    escalation_ack_minutes: float = 15.0
+    escalation_chain: Tuple[str, ...] = ()
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -145,4 +150,11 @@ def get_settings() -> Settings:
         action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
         tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
+        staff_idle_minutes=float(_env("STAFF_IDLE_MINUTES", "15")),
+        staff_lockout_attempts=int(_env("STAFF_LOCKOUT_ATTEMPTS", "5")),
+        staff_lockout_minutes=float(_env("STAFF_LOCKOUT_MINUTES", "15")),
+        escalation_ack_minutes=float(_env("ESCALATION_ACK_MINUTES", "15")),
+        escalation_chain=tuple(
+            n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
+        ),
     )
