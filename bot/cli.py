@@ -8,6 +8,8 @@ python -m bot escalations ...      the staff's queue: list [--json] [--status S]
                                    resolve ID --note "..."
 python -m bot purge [--days N]     apply the retention period now ([--dry-run] counts only)
 python -m bot content              write the content report for clinicians (results/content.md)
+python -m bot staff add NAME --role nurse|admin   a named account for the staff page
+python -m bot audit [--escalation ID]            print the audit log
 """
 
 from __future__ import annotations
@@ -212,6 +214,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "content", help="write the content report for clinicians (results/content.md)"
     )
     content.set_defaults(run=_content)
+
+    from bot.staff_cli import add_commands
+
+    add_commands(commands)
 
     args = parser.parse_args(argv)
     return int(args.run(args))
