@@ -55,7 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"  REST: POST http://127.0.0.1:{args.port}/webhooks/rest/webhook "
             '{"sender": "me", "message": "hello"}\n'
             f"  Website chat (demo clinic page): http://127.0.0.1:{args.port}/webhooks/web/\n"
-            f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ (needs STAFF_TOKEN)\n"
+            f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ "
+            "(accounts: python -m bot staff add)\n"
             "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n"
             "  A server that stops is started again.\n",
             flush=True,
@@ -119,9 +120,11 @@ def _print_escalation(row: Dict[str, Any]) -> None:
 
 
 def _escalations(args: argparse.Namespace) -> int:
+    from bot.staff_cli import audited
     from bot.store import get_store
 
     store = get_store()
+    audited(store, args.action, getattr(args, "id", None))
     if args.action == "list":
         rows = store.list(args.status)
         if args.json:

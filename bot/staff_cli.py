@@ -10,9 +10,22 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import Optional
 
 from bot import audit, staff_accounts
-from bot.store import get_store
+from bot.store import Store, get_store
+
+CLI_ACTIONS = {"list": "listed alerts", "show": "viewed alert", "ack": "acknowledged"}
+
+
+def audited(store: Store, action: str, escalation_id: Optional[int]) -> None:
+    """Audit an `escalations` command as `cli:<login>` before it runs."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    what = CLI_ACTIONS.get(action, "resolved" if action == "resolve" else action)
+    audit.record(store, f"cli:{login}", what, escalation_id, remote="command line")
 
 
 def _read_password() -> str:

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from bot import cli, staff_accounts
+from bot import audit, cli, staff_accounts
 from bot.store import get_store
 
 
@@ -40,3 +40,23 @@ def test_audit_prints_every_row(monkeypatch, capsys):
     assert cli.main(["audit"]) == 0
     out = capsys.readouterr().out
     assert "account created" in out and "ana (admin)" in out and "1 row(s)" in out
+
+
+def test_the_escalations_commands_are_audited_too(capsys):
+    store = get_store()
+    store.record(
+        sender="rest:p",
+        channel="rest",
+        tier="urgent",
+        symptoms=["fever"],
+        message="hot",
+        event_key="k",
+        source="action",
+        notifiers=(),
+    )
+    assert cli.main(["escalations", "show", "1"]) == 0
+    assert cli.main(["escalations", "ack", "1"]) == 0
+    capsys.readouterr()
+    rows = [(r["action"], r["escalation_id"]) for r in audit.rows(store)]
+    assert rows == [("viewed alert", 1), ("acknowledged", 1)]
+    assert audit.rows(store)[0]["actor"].startswith("cli:")
