@@ -58,7 +58,13 @@ def rows(
     return [dict(zip(names, row, strict=True)) for row in reversed(found)]
 
 
+def _printable(value: Any) -> str:
+    """No terminal control characters from a typed-in name reach the terminal."""
+    return "".join(c if c.isprintable() else "?" for c in str(value or ""))
+
+
 def format_row(row: Dict[str, Any]) -> str:
+    row = {key: _printable(value) for key, value in row.items()}
     target = f"#{row['escalation_id']}" if row["escalation_id"] else "-"
     return (
         f"{row['at']}  {row['actor']:<16} {row['action']:<24} {target:<6} "

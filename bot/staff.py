@@ -121,7 +121,8 @@ def make_handler(path: Path, settings: Settings) -> type:
             return {key: values[0] for key, values in raw.items()}
 
         def _session(self, store: Store) -> Optional[staff_accounts.Session]:
-            return staff_accounts.session(store, settings, self._cookie(SESSION_COOKIE))
+            touch = self.path.partition("?")[2] != staff_pages.AUTO_REFRESH
+            return staff_accounts.session(store, settings, self._cookie(SESSION_COOKIE), touch)
 
         # -- GET --------------------------------------------------------------------
 

@@ -114,16 +114,21 @@ def sign_in(store: Store, settings: Settings, name: str, password: str, remote: 
     """Check a name and password; a session cookie value on success. Every try is audited."""
     now = clock.now()
     row = store.db.execute(
-        "select id, role, password_hash, failed_attempts, locked_until, disabled "
-        "from staff_users where name = ?",
-        [name],
+        "select password_hash from staff_users where name = ?", [name]
     ).fetchone()
-    good = check_password(password, row[2] if row else _DUMMY_HASH)
+    good = check_password(password, row[0] if row else _DUMMY_HASH)
     with store.transaction() as conn:
-        if row is None or row[5]:
+        idle_since = iso(now - timedelta(minutes=settings.staff_idle_minutes))
+        conn.execute("delete from staff_sessions where last_seen_at < ?", [idle_since])
+        # read again inside the write transaction: concurrent wrong passwords all count
+        row = conn.execute(
+            "select id, failed_attempts, locked_until, disabled from staff_users where name = ?",
+            [name],
+        ).fetchone()
+        if row is None or row[3]:
             audit.write(conn, name[:64] or "-", "sign-in refused", remote=remote)
             return SignIn(None)
-        user_id, failed, locked_until = row[0], row[3] or 0, row[4]
+        user_id, failed, locked_until = row[0], row[1] or 0, row[2]
         if locked_until and locked_until > iso(now):
             audit.write(conn, name, "sign-in refused: locked", remote=remote)
             return SignIn(None, locked=True)
@@ -151,8 +156,10 @@ def sign_in(store: Store, settings: Settings, name: str, password: str, remote: 
     return SignIn(cookie)
 
 
-def session(store: Store, settings: Settings, cookie: str) -> Optional[Session]:
-    """The live session for a cookie value, touched; None when unknown or idle too long."""
+def session(store: Store, settings: Settings, cookie: str, touch: bool = True) -> Optional[Session]:
+    """The live session for a cookie value; None when unknown or idle too long. `touch`
+    counts the request as activity (the queue's own reloads do not, so an unattended
+    queue still signs out)."""
     if not cookie:
         return None
     now = clock.now()
@@ -169,7 +176,8 @@ def session(store: Store, settings: Settings, cookie: str) -> Optional[Session]:
         if row[0] < idle_since or row[5]:
             conn.execute("delete from staff_sessions where id = ?", [key])
             return None
-        conn.execute("update staff_sessions set last_seen_at = ? where id = ?", [iso(now), key])
+        if touch:
+            conn.execute("update staff_sessions set last_seen_at = ? where id = ?", [iso(now), key])
     return Session(StaffUser(row[2], row[3], row[4]), row[1])
 
 

@@ -15,6 +15,7 @@ from bot import clock
 from bot.alerts import OUTCOMES, outcome_label
 
 QUEUE_REFRESH_SECONDS = 30
+AUTO_REFRESH = "auto=1"  # the query of the queue's own reloads (not activity: see staff.py)
 STYLE = """body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:70rem;padding:1rem;
 color:#111}
 a{color:#04c}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,
@@ -48,7 +49,9 @@ def waited(created_at: str, now: Optional[datetime] = None) -> str:
 
 
 def _page(title: str, body: str, user: str = "", csrf: str = "", refresh: int = 0) -> str:
-    meta = f"<meta http-equiv='refresh' content='{refresh}'>" if refresh else ""
+    meta = (
+        f"<meta http-equiv='refresh' content='{refresh};url=/?{AUTO_REFRESH}'>" if refresh else ""
+    )
     who = (
         f"<form method='post' action='/signout'><input type='hidden' name='csrf' "
         f"value='{_e(csrf)}'>Signed in as {_e(user)} <button>Sign out</button></form>"

@@ -222,3 +222,24 @@ def test_a_bad_content_length_gets_400_at_once_and_does_not_hold_a_thread(page, 
         conn.settimeout(5)
         reply = conn.recv(200).decode()
     assert reply.startswith("HTTP/1.0 400") or reply.startswith("HTTP/1.1 400"), reply
+
+
+def test_the_queue_reloading_itself_does_not_keep_a_session_alive(page, monkeypatch):
+    base, _ = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    _, _, body = client.get("/")
+    assert "url=/?auto=1" in body
+    start = clock.now()
+    idle = get_settings().staff_idle_minutes
+    for minutes in (idle * 0.5, idle * 0.9):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        assert client.get("/?auto=1")[0] == 200
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=idle + 1))
+    assert client.get("/?auto=1")[0] == 303
+
+
+def test_a_typed_in_name_cannot_write_to_the_terminal(page):
+    base, store = page
+    StaffClient(base).sign_in("\x1b[2Jevil", "whatever password")
+    assert "\x1b" not in audit.format_row(audit.rows(store)[-1])
