@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, Optional
 from urllib.parse import parse_qs
 
 from bot import alerts, audit, staff_accounts, staff_pages
+from bot.alert_figures import figures
 from bot.notify import summary
 from bot.settings import Settings
 from bot.store import Store
@@ -162,7 +163,17 @@ def make_handler(path: Path, settings: Settings) -> type:
             if path == "/":
                 rows = alerts.queue(store)
                 audit.record(store, name, "viewed queue", detail=str(len(rows)), remote=self.remote)
-                self._send(HTTPStatus.OK, staff_pages.queue_page(rows, name, csrf))
+                admin = found.user.role == "admin"
+                page = staff_pages.queue_page(rows, name, csrf, figures(store), admin)
+                self._send(HTTPStatus.OK, page)
+                return
+            if path == "/audit":
+                if found.user.role != "admin":
+                    self._send(HTTPStatus.FORBIDDEN, "Admins only", TEXT)
+                    return
+                audit.record(store, name, "viewed audit log", remote=self.remote)
+                rows = audit.rows(store, limit=500)
+                self._send(HTTPStatus.OK, staff_pages.audit_page(rows, name, csrf))
                 return
             match = re.fullmatch(r"/escalations/(\d{1,9})", path)
             row = store.get(int(match.group(1))) if match else None

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from bot import clock
+from bot.alert_figures import Figures
 from bot.alerts import OUTCOMES, outcome_label
 
 QUEUE_REFRESH_SECONDS = 30
@@ -31,7 +32,7 @@ label{display:block;margin-top:.6rem}textarea,select,input[type=text],input[type
 {width:100%;max-width:30rem;box-sizing:border-box}
 .turn{margin:.3rem 0;padding:.4rem .6rem;border-radius:.4rem;max-width:40rem}
 .patient{background:#eef}.assistant{background:#f4f4f4}.report{border-left:4px solid #a00}
-.error{color:#a00}
+.error{color:#a00}dt{font-weight:600}dd{margin:0 0 .4rem}
 @media (max-width:640px){thead{display:none}tr{display:block;border:1px solid #ccc;
 margin:.5rem 0;padding:.3rem}td{display:block;border:0;padding:.15rem .3rem}
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}"""
@@ -82,7 +83,51 @@ def sign_in_page(token: str, error: str = "") -> str:
     )
 
 
-def queue_page(rows: List[Dict[str, Any]], user: str, csrf: str) -> str:
+def _minutes(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.0f} min"
+
+
+def _figures(found: Figures) -> str:
+    return (
+        "<h2>Figures</h2><dl class='figures'>"
+        f"<dt>Waiting now (not acknowledged)</dt><dd>{found.waiting_now}</dd>"
+        f"<dt>Time to acknowledge, median</dt><dd>{_minutes(found.median_minutes)}</dd>"
+        f"<dt>Time to acknowledge, 90th percentile</dt><dd>{_minutes(found.p90_minutes)}</dd>"
+        f"<dt>Acknowledged so far</dt><dd>{found.acknowledged}</dd>"
+        f"<dt>Went to the second step of the chain</dt><dd>{found.went_up_the_chain}</dd></dl>"
+    )
+
+
+def audit_page(rows: List[Dict[str, Any]], user: str, csrf: str) -> str:
+    lines = "".join(
+        "<tr>"
+        + "".join(
+            f"<td data-label='{label}'>{_e(row[key])}</td>"
+            for key, label in (
+                ("at", "At"),
+                ("actor", "Who"),
+                ("action", "What"),
+                ("escalation_id", "Alert"),
+                ("remote", "From"),
+                ("detail", "Detail"),
+            )
+        )
+        + "</tr>"
+        for row in reversed(rows)
+    )
+    return _page(
+        "Audit log",
+        "<p><a href='/'>Back to the queue</a></p><h1>Audit log</h1><p>Newest first.</p>"
+        "<table><thead><tr><th>At</th><th>Who</th><th>What</th><th>Alert</th><th>From</th>"
+        f"<th>Detail</th></tr></thead><tbody>{lines}</tbody></table>",
+        user,
+        csrf,
+    )
+
+
+def queue_page(
+    rows: List[Dict[str, Any]], user: str, csrf: str, found: Figures, admin: bool = False
+) -> str:
     lines = []
     for row in rows:
         number = _e(row["id"])
@@ -103,7 +148,8 @@ def queue_page(rows: List[Dict[str, Any]], user: str, csrf: str) -> str:
         f"<p>Emergency first, then the longest waiting. Refreshes every "
         f"{QUEUE_REFRESH_SECONDS} s.</p><table><thead><tr><th>Alert</th><th>Tier</th>"
         "<th>Waiting</th><th>Status</th><th>Symptoms</th><th>Channel</th><th>Callback</th>"
-        f"</tr></thead><tbody>{body}</tbody></table>",
+        f"</tr></thead><tbody>{body}</tbody></table>{_figures(found)}"
+        + ("<p><a href='/audit'>Audit log</a></p>" if admin else ""),
         user,
         csrf,
         refresh=QUEUE_REFRESH_SECONDS,

@@ -112,3 +112,23 @@ def test_the_audit_log_cannot_be_changed_or_deleted(store):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store.db.execute(sql)
     assert len(audit.rows(store)) == 1
+
+
+def test_figures_count_the_waiting_and_time_to_acknowledge(store, monkeypatch):
+    from datetime import timedelta
+
+    from bot import clock
+    from bot.alert_figures import figures, percentile
+
+    assert percentile([], 0.5) is None
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
+    assert percentile([4, 1, 3], 0.5) == 3
+    start = clock.now()
+    ids = [reported(store, f"rest:{i}", float(i)) for i in range(3)]
+    for minutes, escalation_id in zip((5, 20), ids[:2], strict=False):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        alerts.acknowledge(store, escalation_id, "ana")
+    store.db.execute("insert into escalation_chain values (?, 1, ?)", [ids[2], "x"])
+    found = figures(store)
+    assert (found.waiting_now, found.acknowledged, found.went_up_the_chain) == (1, 2, 1)
+    assert round(found.median_minutes) == 5 and round(found.p90_minutes) == 20

@@ -243,3 +243,26 @@ def test_a_typed_in_name_cannot_write_to_the_terminal(page):
     base, store = page
     StaffClient(base).sign_in("\x1b[2Jevil", "whatever password")
     assert "\x1b" not in audit.format_row(audit.rows(store)[-1])
+
+
+def test_only_an_admin_sees_the_audit_log_page(page):
+    base, store = page
+    add_staff(store, "lee", "admin")
+    nurse = StaffClient(base)
+    nurse.sign_in("ana")
+    assert "/audit" not in nurse.get("/")[2]
+    assert nurse.get("/audit")[0] == 403
+    admin = StaffClient(base)
+    admin.sign_in("lee")
+    assert "href='/audit'" in admin.get("/")[2]
+    status, _, body = admin.get("/audit")
+    assert status == 200 and "viewed queue" in body and "ana" in body
+    assert actions(store)[-1] == "viewed audit log"
+
+
+def test_the_queue_shows_the_figures(page):
+    base, _ = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    _, _, body = client.get("/")
+    assert "Time to acknowledge, median" in body and "Went to the second step" in body
