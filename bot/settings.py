@@ -65,6 +65,7 @@ class Settings:
     staff_lockout_minutes: float = 15.0
     escalation_ack_minutes: float = 15.0
     escalation_chain: Tuple[str, ...] = ()
+    patient_followup_minutes: float = 30.0
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -154,6 +155,7 @@ def get_settings() -> Settings:
         staff_lockout_attempts=int(_env("STAFF_LOCKOUT_ATTEMPTS", "5")),
         staff_lockout_minutes=float(_env("STAFF_LOCKOUT_MINUTES", "15")),
         escalation_ack_minutes=float(_env("ESCALATION_ACK_MINUTES", "15")),
+        patient_followup_minutes=float(_env("PATIENT_FOLLOWUP_MINUTES", "30")),
         escalation_chain=tuple(
             n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
         ),
