@@ -1,7 +1,8 @@
 """No alert left waiting: a warning-sign alert nobody acknowledges climbs a notifier chain.
 
 With `ESCALATION_CHAIN` set (say `webhook,sms,email`), a new alert is sent to the chain's
-first notifier (and to any configured notifier outside the chain). Each time an open
+first notifier (and to any configured notifier outside the chain); outside the clinic's
+open hours a warning sign also goes to the on-call SMS number at once. Each time an open
 emergency or urgent alert has waited `ESCALATION_ACK_MINUTES` since its last step without
 an acknowledgement, the worker queues it for the next notifier in the chain, until the
 chain ends or someone acknowledges. Each step is audited (actor "worker"). Time comes
@@ -14,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Optional, Tuple
 
-from bot import audit, clock
+from bot import audit, clinic_hours, clock
 from bot.settings import Settings
 from bot.store import Store, iso
 from bot.tiers import RED_FLAG_TIERS
@@ -27,13 +28,18 @@ def chain(settings: Settings) -> Tuple[str, ...]:
     return tuple(name for name in settings.escalation_chain if name in settings.notifiers)
 
 
-def first_notifiers(settings: Settings) -> Tuple[str, ...]:
+def first_notifiers(
+    settings: Settings, tier: Optional[str] = None, now: Optional[datetime] = None
+) -> Tuple[str, ...]:
     """Who hears of a new alert: without a chain every notifier, with one its first step
-    and the notifiers outside it."""
+    and the notifiers outside it; a warning sign outside the clinic's open hours
+    (`bot.clinic_hours`) also goes to the on-call number at once."""
     steps = chain(settings)
-    if not steps:
-        return settings.notifiers
-    return tuple(n for n in settings.notifiers if n == steps[0] or n not in steps)
+    chosen = [n for n in settings.notifiers if not steps or n == steps[0] or n not in steps]
+    after_hours = clinic_hours.is_open(settings, now or clock.now()) is False
+    if tier in RED_FLAG_TIERS and after_hours and "sms" in settings.notifiers:
+        chosen += [] if "sms" in chosen else ["sms"]
+    return tuple(chosen)
 
 
 def climb(store: Store, settings: Settings, now: Optional[datetime] = None) -> int:

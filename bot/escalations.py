@@ -114,7 +114,7 @@ def record(store: Store, settings: Settings, turn: Turn, source: str) -> Recorde
         message=turn.message,
         event_key=turn.event_key,
         source=source,
-        notifiers=first_notifiers(settings),
+        notifiers=first_notifiers(settings, turn.tier),
     )
     phone = phone_from_sender(turn.sender)
     if phone:

@@ -66,6 +66,8 @@ class Settings:
     escalation_ack_minutes: float = 15.0
     escalation_chain: Tuple[str, ...] = ()
     patient_followup_minutes: float = 30.0
+    clinic_open_hours: str = ""
+    clinic_timezone: str = "UTC"
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -156,6 +158,8 @@ def get_settings() -> Settings:
         staff_lockout_minutes=float(_env("STAFF_LOCKOUT_MINUTES", "15")),
         escalation_ack_minutes=float(_env("ESCALATION_ACK_MINUTES", "15")),
         patient_followup_minutes=float(_env("PATIENT_FOLLOWUP_MINUTES", "30")),
+        clinic_open_hours=_env("CLINIC_OPEN_HOURS", ""),
+        clinic_timezone=_env("CLINIC_TIMEZONE", "UTC"),
         escalation_chain=tuple(
             n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
         ),
