@@ -68,6 +68,7 @@ class Settings:
     patient_followup_minutes: float = 30.0
     clinic_open_hours: str = ""
     clinic_timezone: str = "UTC"
+    staff_trusted_proxies: Tuple[str, ...] = ()
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -160,6 +161,9 @@ def get_settings() -> Settings:
         patient_followup_minutes=float(_env("PATIENT_FOLLOWUP_MINUTES", "30")),
         clinic_open_hours=_env("CLINIC_OPEN_HOURS", ""),
         clinic_timezone=_env("CLINIC_TIMEZONE", "UTC"),
+        staff_trusted_proxies=tuple(
+            a for a in re.split(r"[,\s]+", os.environ.get("STAFF_TRUSTED_PROXIES", "")) if a
+        ),
         escalation_chain=tuple(
             n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
         ),

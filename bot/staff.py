@@ -108,7 +108,13 @@ def make_handler(path: Path, settings: Settings) -> type:
 
         @property
         def remote(self) -> str:
-            return str(self.client_address[0])
+            """The client's address for the audit log: the peer's, or behind a proxy in
+            STAFF_TRUSTED_PROXIES the last address that proxy put in X-Forwarded-For."""
+            peer = str(self.client_address[0])
+            forwarded = self.headers.get("X-Forwarded-For", "")
+            if peer in settings.staff_trusted_proxies and forwarded.strip():
+                return forwarded.split(",")[-1].strip()[:64]
+            return peer
 
         def _form(self) -> Optional[Dict[str, str]]:
             declared = (self.headers.get("Content-Length") or "0").strip()

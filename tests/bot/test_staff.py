@@ -6,6 +6,7 @@ import re
 import socket
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -266,3 +267,23 @@ def test_the_queue_shows_the_figures(page):
     client.sign_in("ana")
     _, _, body = client.get("/")
     assert "Time to acknowledge, median" in body and "Went to the second step" in body
+
+
+def test_the_audit_log_records_the_client_behind_a_trusted_proxy_only(page):
+    base, store = page
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+    client = StaffClient(base)
+    client.get("/signin")
+    form = {"csrf": client.csrf(), "name": "ana", "password": "x"}
+    client.post("/signin", form, headers=forwarded)
+    assert audit.rows(store)[-1]["remote"] == "127.0.0.1"  # not trusted: the header is ignored
+    settings = replace(get_settings(), staff_port=free_port(), staff_trusted_proxies=("127.0.0.1",))
+    server = staff.serve(store, settings)
+    try:
+        proxied = StaffClient(f"http://127.0.0.1:{settings.staff_port}")
+        proxied.get("/signin")
+        form = {"csrf": proxied.csrf(), "name": "ana", "password": "x"}
+        proxied.post("/signin", form, headers=forwarded)
+        assert audit.rows(store)[-1]["remote"] == "198.51.100.7"
+    finally:
+        server.shutdown()
