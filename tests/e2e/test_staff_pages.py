@@ -178,3 +178,23 @@ def test_signing_out_leaves_nothing_to_see(browser, site):
     expect(page).to_have_url(base + "/signin")
     expect(page.locator("body")).not_to_contain_text("numb")
     context.close()
+
+
+def test_an_admin_reads_the_audit_log_page(browser, site):
+    base, store, urgent, _ = site
+    add_staff(store, "lee", "admin")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(base + "/signin")
+    page.get_by_label("Name").fill("lee")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("main")).to_contain_text("Time to acknowledge, median")
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.locator("h1")).to_have_text("Audit log")
+    rows = page.locator("tbody tr")
+    expect(rows.first).to_contain_text("viewed audit log")  # newest first, this view included
+    expect(rows.nth(1)).to_contain_text("viewed queue")
+    expect(page.locator("main")).to_contain_text("account created")
+    shot(page, "audit-log")
+    context.close()
