@@ -132,3 +132,20 @@ def test_figures_count_the_waiting_and_time_to_acknowledge(store, monkeypatch):
     found = figures(store)
     assert (found.waiting_now, found.acknowledged, found.went_up_the_chain) == (1, 2, 1)
     assert round(found.median_minutes) == 5 and round(found.p90_minutes) == 20
+
+
+def test_a_database_from_before_gets_the_new_columns(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "create table escalations (id integer primary key, created_at text, updated_at text, "
+            "channel text, sender text, tier text, symptoms text, message text, status text, "
+            "callback_number text, source text, acknowledged_at text, resolved_at text, "
+            "resolution_note text)"
+        )
+    store = Store(path)
+    try:
+        columns = set(store.db["escalations"].columns_dict)
+        assert {"outcome", "acknowledged_by", "resolved_by"} <= columns
+    finally:
+        store.close()
