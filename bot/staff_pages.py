@@ -8,6 +8,7 @@ Forms carry the session's CSRF token. Small screens get one card per alert.
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 
@@ -47,6 +48,15 @@ def waited(created_at: str, now: Optional[datetime] = None) -> str:
     seconds = ((now or clock.now()) - datetime.fromisoformat(created_at)).total_seconds()
     hours, minutes = divmod(max(0, int(seconds // 60)), 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _callback(number: Optional[str], missing: str = "-") -> str:
+    """The callback number, as a link a phone can dial when it is a clean E.164 number."""
+    if not number:
+        return missing
+    if re.fullmatch(r"\+\d{8,15}", number):
+        return f"<a class='call' href='tel:{number}'>{number}</a>"
+    return _e(number)
 
 
 def _page(title: str, body: str, user: str = "", csrf: str = "", refresh: int = 0) -> str:
@@ -139,7 +149,7 @@ def queue_page(
             f"<td data-label='Status'>{_e(row['status'])}</td>"
             f"<td data-label='Symptoms'>{_e(', '.join(row['symptoms']))}</td>"
             f"<td data-label='Channel'>{_e(row['channel'])}</td>"
-            f"<td data-label='Callback'>{_e(row.get('callback_number') or '-')}</td></tr>"
+            f"<td data-label='Callback'>{_callback(row.get('callback_number'))}</td></tr>"
         )
     body = "".join(lines) or "<tr><td colspan='7'>No alerts waiting.</td></tr>"
     return _page(
@@ -226,7 +236,7 @@ def alert_page(
         f"<tr><th>Status</th><td id='status'>{_e(row['status'])}</td></tr>"
         f"<tr><th>Symptoms</th><td>{_e(', '.join(row['symptoms']))}</td></tr>"
         f"<tr><th>Channel</th><td>{_e(row['channel'])}</td></tr>"
-        f"<tr><th>Callback</th><td>{_e(row.get('callback_number') or 'not given')}</td></tr>"
+        f"<tr><th>Callback</th><td>{_callback(row.get('callback_number'), 'not given')}</td></tr>"
         f"<tr><th>Reported</th><td>{_e(row['created_at'])} UTC "
         f"({waited(row['created_at'])} ago)</td></tr></tbody></table>"
         f"<h2>What they said</h2>{said}<h2>Reports</h2><ul>{reports}</ul>"

@@ -287,3 +287,11 @@ def test_the_audit_log_records_the_client_behind_a_trusted_proxy_only(page):
         assert audit.rows(store)[-1]["remote"] == "198.51.100.7"
     finally:
         server.shutdown()
+
+
+def test_only_a_clean_number_becomes_a_link_to_dial():
+    from bot.staff_pages import _callback
+
+    assert _callback("+15555550123") == "<a class='call' href='tel:+15555550123'>+15555550123</a>"
+    assert _callback("<b>555</b>") == "&lt;b&gt;555&lt;/b&gt;"
+    assert _callback(None, "not given") == "not given"
