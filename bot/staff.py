@@ -273,6 +273,11 @@ def serve(store: Store, settings: Settings, host: str = "127.0.0.1") -> Threadin
     """Start the staff page in a background thread; returns the server (shutdown() stops it)."""
     if not settings.staff_token:
         logger.warning("STAFF_TOKEN is not set: the staff API refuses every request")
+    if not store.db.execute("select 1 from staff_users limit 1").fetchone():
+        logger.warning(
+            "No staff account yet: nobody can sign in to the staff pages "
+            "(python -m bot staff add NAME --role nurse)"
+        )
     server = ThreadingHTTPServer((host, settings.staff_port), make_handler(store.path, settings))
     threading.Thread(target=server.serve_forever, daemon=True, name="staff-page").start()
     return server
