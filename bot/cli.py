@@ -8,6 +8,8 @@ python -m bot escalations ...      the staff's queue: list [--json] [--status S]
                                    resolve ID --note "..."
 python -m bot purge [--days N]     apply the retention period now ([--dry-run] counts only)
 python -m bot content              write the content report for clinicians (results/content.md)
+python -m bot staff add NAME --role nurse|admin   a named account for the staff page
+python -m bot audit [--escalation ID]            print the audit log
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def _serve(args: argparse.Namespace) -> int:
             f"  REST: POST http://127.0.0.1:{args.port}/webhooks/rest/webhook "
             '{"sender": "me", "message": "hello"}\n'
             f"  Website chat (demo clinic page): http://127.0.0.1:{args.port}/webhooks/web/\n"
-            f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ (needs STAFF_TOKEN)\n"
+            f"  Staff queue: http://127.0.0.1:{get_settings().staff_port}/ "
+            "(accounts: python -m bot staff add)\n"
             "  Chat in a terminal: make chat   (Ctrl-C here stops all servers)\n"
             "  A server that stops is started again.\n",
             flush=True,
@@ -117,9 +120,11 @@ def _print_escalation(row: Dict[str, Any]) -> None:
 
 
 def _escalations(args: argparse.Namespace) -> int:
+    from bot.staff_cli import audited
     from bot.store import get_store
 
     store = get_store()
+    audited(store, args.action, getattr(args, "id", None))
     if args.action == "list":
         rows = store.list(args.status)
         if args.json:
@@ -212,6 +217,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "content", help="write the content report for clinicians (results/content.md)"
     )
     content.set_defaults(run=_content)
+
+    from bot.staff_cli import add_commands
+
+    add_commands(commands)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

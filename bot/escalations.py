@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
+from bot.escalation_chain import first_notifiers
 from bot.settings import Settings
 from bot.store import Recorded, Store
 from bot.tiers import CALLBACK, UNSPECIFIED, red_flag_tier
@@ -124,7 +125,7 @@ def record(store: Store, settings: Settings, turn: Turn, source: str) -> Recorde
         message=turn.message,
         event_key=turn.event_key,
         source=source,
-        notifiers=settings.notifiers,
+        notifiers=first_notifiers(settings, turn.tier),
     )
     phone = phone_from_sender(turn.sender)
     if phone:

@@ -151,9 +151,37 @@ class SmsNotifier:
             raise NotifyError(f"sms: {error}") from error
 
 
+class PatientSmsNotifier:
+    """Texts the patient (SMS conversations only) that the clinic is still trying to reach
+    them (`bot.patient_followup`). A number that opted out gets nothing, and that is final."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, notification_id: int, escalation: Dict[str, Any]) -> None:
+        from bot.channels.outbound import OptedOut, OutboundError, send_sms
+        from bot.escalations import phone_from_sender
+        from bot.replies import patient_still_trying
+
+        phone = phone_from_sender(escalation.get("sender") or "")
+        if not phone:
+            return  # redacted meanwhile, or not an SMS conversation: nobody to text
+        try:
+            send_sms(phone, patient_still_trying(), proactive=True)
+        except OptedOut:
+            return
+        except OutboundError as error:
+            raise NotifyError(f"patient sms: {error}") from error
+
+
 def build(name: str, settings: Settings) -> Notifier:
-    """The notifier called `name` ("webhook", "email" or "sms")."""
-    kinds = {"webhook": WebhookNotifier, "email": EmailNotifier, "sms": SmsNotifier}
+    """The notifier called `name` ("webhook", "email", "sms" or "patient_sms")."""
+    kinds = {
+        "webhook": WebhookNotifier,
+        "email": EmailNotifier,
+        "sms": SmsNotifier,
+        "patient_sms": PatientSmsNotifier,
+    }
     return kinds[name](settings)
 
 

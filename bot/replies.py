@@ -105,3 +105,8 @@ def sms_help() -> str:
 def sms_media() -> str:
     """The answer to a picture or other file sent without words."""
     return say("sms_media")
+
+
+def patient_still_trying() -> str:
+    """Texted once to a patient whose warning sign nobody has acknowledged in time."""
+    return say("patient_still_trying")

@@ -61,6 +61,15 @@ class Settings:
     tracker_store_busy_seconds: float = 10.0
     tracker_store_save_attempts: int = 3
     web_session_idle_minutes: float = 30.0
+    staff_idle_minutes: float = 15.0
+    staff_lockout_attempts: int = 5
+    staff_lockout_minutes: float = 15.0
+    escalation_ack_minutes: float = 15.0
+    escalation_chain: Tuple[str, ...] = ()
+    patient_followup_minutes: float = 30.0
+    clinic_open_hours: str = ""
+    clinic_timezone: str = "UTC"
+    staff_trusted_proxies: Tuple[str, ...] = ()
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -147,4 +156,17 @@ def get_settings() -> Settings:
         tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
         tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
         web_session_idle_minutes=float(_env("WEB_SESSION_IDLE_MINUTES", "30")),
+        staff_idle_minutes=float(_env("STAFF_IDLE_MINUTES", "15")),
+        staff_lockout_attempts=int(_env("STAFF_LOCKOUT_ATTEMPTS", "5")),
+        staff_lockout_minutes=float(_env("STAFF_LOCKOUT_MINUTES", "15")),
+        escalation_ack_minutes=float(_env("ESCALATION_ACK_MINUTES", "15")),
+        patient_followup_minutes=float(_env("PATIENT_FOLLOWUP_MINUTES", "30")),
+        clinic_open_hours=_env("CLINIC_OPEN_HOURS", ""),
+        clinic_timezone=_env("CLINIC_TIMEZONE", "UTC"),
+        staff_trusted_proxies=tuple(
+            a for a in re.split(r"[,\s]+", os.environ.get("STAFF_TRUSTED_PROXIES", "")) if a
+        ),
+        escalation_chain=tuple(
+            n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
+        ),
     )

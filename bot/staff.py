@@ -1,26 +1,31 @@
-"""The staff page: the open escalation queue, oldest first, with an acknowledge button.
+"""The staff page server: named sign-in, the alert queue, each alert, and a machine API.
 
-Every request but /health needs the STAFF_TOKEN, as `Authorization: Bearer <token>`
-or as the password of HTTP Basic auth (any user name), so a browser can log in.
-No token configured, none sent, or a wrong one: 401 and nothing about a patient.
+People sign in with a named account (`bot.staff_accounts`); the session cookie is
+HttpOnly and SameSite=Strict, and Secure when the page is served over HTTPS. Every form
+carries a CSRF token: the session's, or before sign-in one tied to a cookie. Without a
+session every page sends the browser to /signin and shows nothing about a patient.
+`STAFF_TOKEN` (`Authorization: Bearer <token>`) opens only the JSON API
+(`GET /api/escalations`), for the clinic's own systems. Every view and change is audited.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import html
+import json
 import logging
 import re
+import secrets
 import threading
-from datetime import datetime, timezone
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 from urllib.parse import parse_qs
 
+from bot import alerts, audit, staff_accounts, staff_pages
+from bot.alert_figures import figures
+from bot.notify import summary
 from bot.settings import Settings
 from bot.store import Store
 
@@ -34,96 +39,26 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 MAX_FORM_BYTES = 4096
-STYLE = """body{font:16px/1.5 system-ui,sans-serif;margin:1rem;color:#111}
-table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left}
-.emergency{color:#fff;background:#a00;padding:0 .3rem}.urgent{background:#fd0;padding:0 .3rem}
-button{font-size:1rem;padding:.3rem .8rem}"""
+SESSION_COOKIE = "staff_session"
+SIGNIN_COOKIE = "staff_signin"
+TEXT = "text/plain; charset=utf-8"
+CHANGES: Dict[str, Callable[..., bool]] = {
+    "ack": alerts.acknowledge,
+    "resolve": alerts.resolve,
+    "reopen": alerts.reopen,
+}
 
 
 def authorised(header: str, token: Optional[str]) -> bool:
-    """Bearer token, or Basic auth whose password is the token."""
-    if not token or not header:
+    """`Authorization: Bearer <STAFF_TOKEN>`, for the machine API only."""
+    if not token or not header.startswith("Bearer "):
         return False
-    if header.startswith("Bearer "):
-        return hmac.compare_digest(header[7:].encode(), token.encode())
-    if header.startswith("Basic "):
-        try:
-            decoded = base64.b64decode(header[6:], validate=True).decode()
-        except (ValueError, UnicodeDecodeError):
-            return False
-        return hmac.compare_digest(decoded.partition(":")[2].encode(), token.encode())
-    return False
-
-
-def csrf(token: str, escalation_id: int) -> str:
-    return hmac.new(token.encode(), f"ack:{escalation_id}".encode(), hashlib.sha256).hexdigest()
-
-
-def age(created_at: str, now: Optional[datetime] = None) -> str:
-    """'2 h 5 min' since the report."""
-    then = datetime.fromisoformat(created_at)
-    minutes = int(((now or datetime.now(timezone.utc)) - then).total_seconds() // 60)
-    hours, minutes = divmod(max(0, minutes), 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
-
-
-def queue_page(rows: list, token: str) -> str:
-    lines = []
-    for row in rows:
-        e = {k: html.escape(str(v if v is not None else "")) for k, v in row.items()}
-        lines.append(
-            f"<tr><td><a href='/escalations/{e['id']}'>#{e['id']}</a></td>"
-            f"<td><span class='{e['tier']}'>{e['tier']}</span></td>"
-            f"<td>{html.escape(', '.join(row['symptoms']))}</td><td>{e['channel']}</td>"
-            f"<td>{e['callback_number'] or '-'}</td><td>{age(row['created_at'])}</td>"
-            f"<td><form method='post' action='/escalations/{e['id']}/ack'>"
-            f"<input type='hidden' name='csrf' value='{csrf(token, row['id'])}'>"
-            f"<button>Acknowledge</button></form></td></tr>"
-        )
-    body = "".join(lines) or "<tr><td colspan='7'>No open escalations.</td></tr>"
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<title>Open escalations</title><style>{STYLE}</style></head><body>"
-        f"<h1>Open escalations ({len(rows)})</h1><table><thead><tr><th>#</th><th>Tier</th>"
-        "<th>Symptoms</th><th>Channel</th><th>Callback</th><th>Waiting</th><th></th></tr></thead>"
-        f"<tbody>{body}</tbody></table></body></html>"
-    )
-
-
-def detail_page(row: Dict[str, Any]) -> str:
-    esc = {
-        k: html.escape(str(v if v is not None else ""))
-        for k, v in row.items()
-        if k not in ("reports", "notifications")
-    }
-    reports = "".join(
-        f"<li>{html.escape(r['at'])} ({html.escape(r['tier'])}): "
-        f"{html.escape(r['message'] or '')}</li>"
-        for r in row["reports"]
-    )
-    sent = "".join(
-        f"<li>{html.escape(n['notifier'])}: attempts {n['attempts']}, "
-        f"{'delivered ' + html.escape(n['delivered_at']) if n['delivered_at'] else 'pending'}</li>"
-        for n in row["notifications"]
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>Escalation #{esc['id']}</title><style>{STYLE}</style></head><body>"
-        f"<p><a href='/'>Back to the queue</a></p><h1>Escalation #{esc['id']}</h1>"
-        f"<p>Tier: <span class='{esc['tier']}'>{esc['tier']}</span>, status {esc['status']}, "
-        f"channel {esc['channel']}, callback {esc['callback_number'] or '-'}, "
-        f"reported {esc['created_at']} UTC</p><h2>Reports</h2><ul>{reports}</ul>"
-        f"<h2>Notifications</h2><ul>{sent or '<li>none configured</li>'}</ul></body></html>"
-    )
+    return hmac.compare_digest(header[7:].encode(), token.encode())
 
 
 def make_handler(path: Path, settings: Settings) -> type:
     """A handler that opens its own connection per request (requests run in threads)."""
     token = settings.staff_token
-
-    path_db = path
 
     class StaffHandler(BaseHTTPRequestHandler):
         server_version = "staff"
@@ -133,85 +68,216 @@ def make_handler(path: Path, settings: Settings) -> type:
         def log_message(self, format: str, *args: Any) -> None:  # no patient data in logs
             logger.debug("staff %s %s", self.command, self.path.split("?")[0])
 
+        # -- plumbing ---------------------------------------------------------------
+
         def _send(
             self,
             status: int,
             body: str = "",
             content: str = "text/html; charset=utf-8",
             extra: Optional[Dict[str, str]] = None,
+            cookies: tuple = (),
         ) -> None:
             data = body.encode()
             self.send_response(status)
             for key, value in {**HEADERS, **(extra or {})}.items():
                 self.send_header(key, value)
+            for cookie in cookies:
+                self.send_header("Set-Cookie", cookie)
             self.send_header("Content-Type", content)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
-        def _allowed(self) -> bool:
-            if authorised(self.headers.get("Authorization", ""), token):
-                return True
-            self._send(
-                HTTPStatus.UNAUTHORIZED,
-                "Unauthorized",
-                "text/plain; charset=utf-8",
-                {"WWW-Authenticate": 'Basic realm="clinic staff", charset="UTF-8"'},
-            )
-            return False
+        def _redirect(self, where: str, cookies: tuple = ()) -> None:
+            self._send(HTTPStatus.SEE_OTHER, "", TEXT, {"Location": where}, cookies)
 
-        def do_GET(self) -> None:  # noqa: N802
-            path = self.path.split("?")[0]
-            if path == "/health":
-                self._send(HTTPStatus.OK, "ok", "text/plain; charset=utf-8")
-                return
-            if not self._allowed():
-                return
-            store = Store(path_db)
+        def _cookie(self, name: str) -> str:
             try:
-                if path == "/":
-                    self._send(HTTPStatus.OK, queue_page(store.list("open"), token or ""))
-                    return
-                match = re.fullmatch(r"/escalations/(\d+)", path)
-                row = store.get(int(match.group(1))) if match else None
-            finally:
-                store.close()
-            if row is None:
-                self._send(HTTPStatus.NOT_FOUND, "Not found", "text/plain; charset=utf-8")
-                return
-            self._send(HTTPStatus.OK, detail_page(row))
+                jar = SimpleCookie(self.headers.get("Cookie") or "")
+            except CookieError:
+                return ""
+            return jar[name].value if name in jar else ""
 
-        def do_POST(self) -> None:  # noqa: N802
-            if not self._allowed():
-                return
-            match = re.fullmatch(r"/escalations/(\d+)/ack", self.path)
+        def _set_cookie(self, name: str, value: str, clear: bool = False) -> str:
+            https = settings.public_staff_url.startswith("https://") or (
+                self.headers.get("X-Forwarded-Proto", "").lower() == "https"
+            )
+            flags = "; Path=/; HttpOnly; SameSite=Strict" + ("; Secure" if https else "")
+            return f"{name}={value}{flags}" + ("; Max-Age=0" if clear else "")
+
+        @property
+        def remote(self) -> str:
+            """The client's address for the audit log: the peer's, or behind a proxy in
+            STAFF_TRUSTED_PROXIES the last address that proxy put in X-Forwarded-For."""
+            peer = str(self.client_address[0])
+            forwarded = self.headers.get("X-Forwarded-For", "")
+            if peer in settings.staff_trusted_proxies and forwarded.strip():
+                return forwarded.split(",")[-1].strip()[:64]
+            return peer
+
+        def _form(self) -> Optional[Dict[str, str]]:
             declared = (self.headers.get("Content-Length") or "0").strip()
             # a form is a few bytes; a length that is negative (read(-1) would wait for the
             # client to close), not a number or too big is refused before reading anything
             if not re.fullmatch(r"[0-9]{1,9}", declared) or int(declared) > MAX_FORM_BYTES:
                 self.close_connection = True
-                self._send(HTTPStatus.BAD_REQUEST, "Bad request", "text/plain; charset=utf-8")
-                return
-            form = parse_qs(self.rfile.read(int(declared)).decode(errors="replace"))
-            if not match or not hmac.compare_digest(
-                (form.get("csrf") or [""])[0], csrf(token or "", int(match.group(1)))
-            ):
-                self._send(HTTPStatus.FORBIDDEN, "Forbidden", "text/plain; charset=utf-8")
+                self._send(HTTPStatus.BAD_REQUEST, "Bad request", TEXT)
+                return None
+            raw = parse_qs(self.rfile.read(int(declared)).decode(errors="replace"))
+            return {key: values[0] for key, values in raw.items()}
+
+        def _session(self, store: Store) -> Optional[staff_accounts.Session]:
+            touch = self.path.partition("?")[2] != staff_pages.AUTO_REFRESH
+            return staff_accounts.session(store, settings, self._cookie(SESSION_COOKIE), touch)
+
+        # -- GET --------------------------------------------------------------------
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = self.path.split("?")[0]
+            if path == "/health":
+                self._send(HTTPStatus.OK, "ok", TEXT)
                 return
             store = Store(path_db)
             try:
-                store.acknowledge(int(match.group(1)))
+                if path == "/api/escalations":
+                    self._api(store)
+                elif path == "/signin":
+                    fresh = secrets.token_urlsafe(24)
+                    cookie = self._set_cookie(SIGNIN_COOKIE, fresh)
+                    page = staff_pages.sign_in_page(fresh)
+                    self._send(HTTPStatus.OK, page, cookies=(cookie,))
+                else:
+                    self._page(store, path)
             finally:
                 store.close()
-            self._send(HTTPStatus.SEE_OTHER, "", extra={"Location": "/"})
 
+        def _api(self, store: Store) -> None:
+            if not authorised(self.headers.get("Authorization", ""), token):
+                self._send(HTTPStatus.UNAUTHORIZED, "Unauthorized", TEXT)
+                return
+            rows = [summary(row, settings) for row in alerts.queue(store)]
+            audit.record(store, "api", "listed alerts", detail=str(len(rows)), remote=self.remote)
+            self._send(HTTPStatus.OK, json.dumps(rows), "application/json")
+
+        def _page(self, store: Store, path: str) -> None:
+            found = self._session(store)
+            if found is None:
+                self._redirect("/signin")
+                return
+            name, csrf = found.user.name, found.csrf
+            if path == "/":
+                rows = alerts.queue(store)
+                audit.record(store, name, "viewed queue", detail=str(len(rows)), remote=self.remote)
+                admin = found.user.role == "admin"
+                page = staff_pages.queue_page(rows, name, csrf, figures(store), admin)
+                self._send(HTTPStatus.OK, page)
+                return
+            if path == "/audit":
+                if found.user.role != "admin":
+                    self._send(HTTPStatus.FORBIDDEN, "Admins only", TEXT)
+                    return
+                audit.record(store, name, "viewed audit log", remote=self.remote)
+                rows = audit.rows(store, limit=500)
+                self._send(HTTPStatus.OK, staff_pages.audit_page(rows, name, csrf))
+                return
+            match = re.fullmatch(r"/escalations/(\d{1,9})", path)
+            row = store.get(int(match.group(1))) if match else None
+            if row is None:
+                self._send(HTTPStatus.NOT_FOUND, "Not found", TEXT)
+                return
+            audit.record(store, name, "viewed alert", row["id"], remote=self.remote)
+            page = staff_pages.alert_page(
+                row,
+                alerts.conversation(store, row),
+                alerts.attempts(store, row["id"]),
+                audit.rows(store, row["id"], limit=50),
+                name,
+                csrf,
+            )
+            self._send(HTTPStatus.OK, page)
+
+        # -- POST -------------------------------------------------------------------
+
+        def do_POST(self) -> None:  # noqa: N802
+            path = self.path.split("?")[0]
+            form = self._form()
+            if form is None:
+                return
+            store = Store(path_db)
+            try:
+                if path == "/signin":
+                    self._sign_in(store, form)
+                    return
+                found = self._session(store)
+                if found is None or not hmac.compare_digest(
+                    form.get("csrf", "").encode(), found.csrf.encode()
+                ):
+                    self._send(HTTPStatus.FORBIDDEN, "Forbidden", TEXT)
+                    return
+                if path == "/signout":
+                    staff_accounts.sign_out(store, self._cookie(SESSION_COOKIE), self.remote)
+                    cleared = self._set_cookie(SESSION_COOKIE, "", clear=True)
+                    self._redirect("/signin", (cleared,))
+                    return
+                self._change(store, path, form, found.user.name)
+            finally:
+                store.close()
+
+        def _sign_in(self, store: Store, form: Dict[str, str]) -> None:
+            expected = self._cookie(SIGNIN_COOKIE)
+            if not expected or not hmac.compare_digest(
+                form.get("csrf", "").encode(), expected.encode()
+            ):
+                self._send(HTTPStatus.FORBIDDEN, "Forbidden", TEXT)
+                return
+            result = staff_accounts.sign_in(
+                store, settings, form.get("name", ""), form.get("password", ""), self.remote
+            )
+            if result.cookie is None:
+                error = (
+                    "Too many wrong passwords: this account is locked for a while."
+                    if result.locked
+                    else "That name and password do not match."
+                )
+                page = staff_pages.sign_in_page(expected, error)
+                self._send(HTTPStatus.UNAUTHORIZED, page)
+                return
+            session = self._set_cookie(SESSION_COOKIE, result.cookie)
+            done = self._set_cookie(SIGNIN_COOKIE, "", clear=True)
+            self._redirect("/", (session, done))
+
+        def _change(self, store: Store, path: str, form: Dict[str, str], name: str) -> None:
+            match = re.fullmatch(r"/escalations/(\d{1,9})/(ack|resolve|reopen)", path)
+            if not match:
+                self._send(HTTPStatus.NOT_FOUND, "Not found", TEXT)
+                return
+            escalation_id, verb = int(match.group(1)), match.group(2)
+            extra: Dict[str, str] = {}
+            if verb == "resolve":
+                if form.get("outcome") not in alerts.OUTCOMES:
+                    self._send(HTTPStatus.BAD_REQUEST, "Choose an outcome", TEXT)
+                    return
+                extra = {"outcome": form["outcome"], "note": form.get("note", "")}
+            done = CHANGES[verb](store, escalation_id, name, remote=self.remote, **extra)
+            if not done:
+                self._send(HTTPStatus.CONFLICT, "That alert has changed; reload it", TEXT)
+                return
+            self._redirect(f"/escalations/{escalation_id}")
+
+    path_db = path
     return StaffHandler
 
 
 def serve(store: Store, settings: Settings, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Start the staff page in a background thread; returns the server (shutdown() stops it)."""
     if not settings.staff_token:
-        logger.warning("STAFF_TOKEN is not set: the staff page refuses every request")
+        logger.warning("STAFF_TOKEN is not set: the staff API refuses every request")
+    if not store.db.execute("select 1 from staff_users limit 1").fetchone():
+        logger.warning(
+            "No staff account yet: nobody can sign in to the staff pages "
+            "(python -m bot staff add NAME --role nurse)"
+        )
     server = ThreadingHTTPServer((host, settings.staff_port), make_handler(store.path, settings))
     threading.Thread(target=server.serve_forever, daemon=True, name="staff-page").start()
     return server

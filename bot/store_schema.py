@@ -6,13 +6,16 @@
   to record a turn and it is stored once;
 - outbox: one row per notification to send; the worker sends and retries;
 - notification_attempts: every delivery attempt, with its error;
-- meta: small key/value state (the reconciler's cursor).
+- meta: small key/value state (the reconciler's cursor);
+- the care team's tables (accounts, sessions, audit log, chain): `bot.care_schema`.
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 from sqlite_utils.db import Table
+
+from bot.care_schema import create_care_tables
 
 
 def table(db: sqlite_utils.Database, name: str) -> Table:
@@ -84,3 +87,4 @@ def create_tables(db: sqlite_utils.Database) -> None:
     table(db, "meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     table(db, "escalations").create_index(["sender", "status"], if_not_exists=True)
     table(db, "outbox").create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
+    create_care_tables(db)

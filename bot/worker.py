@@ -1,5 +1,6 @@
-"""The worker: sends the notification outbox, reconciles missed escalations, applies the
-retention period hourly, serves the staff page. Runs beside the Rasa server and the
+"""The worker: sends the notification outbox, reconciles missed escalations, sends
+unacknowledged alerts up the escalation chain, applies the retention period hourly, serves
+the staff page. Runs beside the Rasa server and the
 action server (`python -m bot worker`).
 
 Pending notifications live in the database, so a restart loses none; each is
@@ -12,7 +13,9 @@ import logging
 import threading
 from typing import Optional
 
+from bot.escalation_chain import climb
 from bot.notify import deliver_due
+from bot.patient_followup import follow_up
 from bot.reconcile import reconcile
 from bot.retention import purge_if_due
 from bot.settings import Settings
@@ -22,12 +25,21 @@ logger = logging.getLogger(__name__)
 
 
 def run_once(store: Store, settings: Settings) -> dict:
-    """One cycle: record missed escalations, send what is due, then (hourly) apply the
-    retention period. Reconciling first means purging never meets an unchecked turn."""
+    """One cycle: record missed escalations, queue the chain's next steps and the patients'
+    follow-up texts, send what is due, then (hourly) apply the retention period.
+    Reconciling first means purging never meets an unchecked turn."""
     recorded = reconcile(store, settings)
+    climbed = climb(store, settings)
+    followed_up = follow_up(store, settings)
     delivery = deliver_due(store, settings)
     purged = purge_if_due(store, settings)
-    return {"reconciled": recorded, **delivery, "purged": purged}
+    return {
+        "reconciled": recorded,
+        "climbed": climbed,
+        "followed_up": followed_up,
+        **delivery,
+        "purged": purged,
+    }
 
 
 def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None) -> None:

@@ -1,16 +1,36 @@
-import base64
+"""The staff page server over real HTTP against a real SQLite file: sign-in, sessions,
+CSRF, the queue, an alert page, the machine API, and the audit row each leaves."""
+
+import json
 import re
+import socket
 import urllib.error
 import urllib.request
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
-from bot import staff
+from bot import audit, clock, staff
 from bot.settings import get_settings
 from bot.store import Store
 from tests.support.loopback import free_port
+from tests.support.staff_client import StaffClient, add_staff
 
 TOKEN = "staff-token-123"
+
+
+def report(store, sender="rest:p", tier="emergency", message="my chest hurts", key="k"):
+    return store.record(
+        sender=sender,
+        channel="rest",
+        tier=tier,
+        symptoms=["chest_pain"],
+        message=message,
+        event_key=key,
+        source="action",
+        notifiers=(),
+    )
 
 
 @pytest.fixture
@@ -19,88 +39,259 @@ def page(tmp_path, monkeypatch):
     monkeypatch.setenv("STAFF_PORT", str(free_port()))
     get_settings.cache_clear()
     store = Store(tmp_path / "a.db")
-    store.record(
-        sender="rest:p",
-        channel="rest",
-        tier="emergency",
-        symptoms=["chest_pain"],
-        message="<script>alert(1)</script> chest hurts",
-        event_key="k",
-        source="action",
-        notifiers=(),
-    )
+    report(store, message="<script>alert(1)</script> chest hurts")
+    add_staff(store)
     server = staff.serve(store, get_settings())
     yield f"http://127.0.0.1:{get_settings().staff_port}", store
     server.shutdown()
     store.close()
 
 
-def fetch(url, auth=None, data=None):
-    request = urllib.request.Request(url, data=data)
+def actions(store):
+    return [row["action"] for row in audit.rows(store)]
+
+
+@pytest.mark.parametrize("path", ["/", "/escalations/1", "/escalations/99"])
+def test_every_page_sends_a_stranger_to_sign_in_and_shows_no_patient_data(page, path):
+    base, _ = page
+    for headers in ({}, {"Authorization": f"Bearer {TOKEN}"}, {"Cookie": "staff_session=forged"}):
+        status, head, body = StaffClient(base).get(path, headers=headers)
+        assert status == 303 and head["Location"] == "/signin"
+        assert "chest" not in body
+
+
+def test_a_change_without_a_session_is_refused(page):
+    base, store = page
+    status, _, _ = StaffClient(base).post("/escalations/1/ack", {"csrf": "x"})
+    assert status == 403 and store.get(1)["status"] == "open"
+
+
+def test_sign_in_sets_a_strict_http_only_cookie_and_opens_the_queue(page):
+    base, store = page
+    client = StaffClient(base)
+    assert client.sign_in("ana") == 303
+    [cookie] = [c for c in client.set_cookies if c.startswith("staff_session=")]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    status, head, body = client.get("/")
+    assert status == 200 and "Alerts waiting (1)" in body and "chest_pain" in body
+    assert (
+        head["Cache-Control"] == "no-store"
+        and "default-src 'none'" in head["Content-Security-Policy"]
+    )
+    assert "http-equiv='refresh'" in body
+    assert actions(store)[-2:] == ["signed in", "viewed queue"]
+    assert audit.rows(store)[-1]["actor"] == "ana" and audit.rows(store)[-1]["remote"]
+
+
+def test_the_cookie_is_secure_behind_https(page):
+    base, _ = page
+    client = StaffClient(base)
+    client.get("/signin", headers={"X-Forwarded-Proto": "https"})
+    assert all("; Secure" in c for c in client.set_cookies)
+
+
+def test_sign_in_needs_its_own_csrf_cookie(page):
+    base, _ = page
+    client = StaffClient(base)
+    client.get("/signin")
+    client.cookies.clear()
+    status, _, _ = client.post("/signin", {"csrf": client.csrf(), "name": "ana", "password": "x"})
+    assert status == 403
+
+
+def test_a_wrong_password_or_name_says_the_same_and_is_audited(page):
+    base, store = page
+    for name, password in (("ana", "wrong password"), ("nobody", "correct horse battery")):
+        client = StaffClient(base)
+        assert client.sign_in(name, password) == 401
+        assert "do not match" in client.body and "staff_session" not in client.cookies
+    assert actions(store)[-2:] == ["wrong password", "sign-in refused"]
+
+
+def test_repeated_wrong_passwords_lock_the_account_until_the_time_passes(page, monkeypatch):
+    base, store = page
+    for _ in range(get_settings().staff_lockout_attempts):
+        StaffClient(base).sign_in("ana", "wrong password")
+    client = StaffClient(base)
+    assert client.sign_in("ana") == 401 and "locked" in client.body
+    assert "account locked" in actions(store)
+    later = clock.now() + timedelta(minutes=get_settings().staff_lockout_minutes + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert StaffClient(base).sign_in("ana") == 303
+
+
+def test_an_idle_session_expires(page, monkeypatch):
+    base, _ = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    assert client.get("/")[0] == 200
+    later = clock.now() + timedelta(minutes=get_settings().staff_idle_minutes + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get("/")[0] == 303
+
+
+def test_sign_out_ends_the_session(page):
+    base, store = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    client.get("/")
+    old = dict(client.cookies)
+    assert client.post("/signout", {"csrf": client.csrf()})[0] == 303
+    client.cookies = old  # the browser kept the cookie: it is dead on the server
+    assert client.get("/")[0] == 303
+    assert "signed out" in actions(store)
+
+
+def test_the_alert_page_escapes_patient_text_and_is_audited(page):
+    base, store = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    status, _, body = client.get("/escalations/1")
+    assert status == 200 and "&lt;script&gt;" in body and "<script>" not in body
+    row = audit.rows(store)[-1]
+    assert (row["action"], row["escalation_id"], row["actor"]) == ("viewed alert", 1, "ana")
+    assert client.get("/escalations/99")[0] == 404
+
+
+def test_acknowledge_resolve_and_reopen_need_the_session_token_and_are_audited(page):
+    base, store = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    client.get("/escalations/1")
+    good = client.csrf()
+    assert client.post("/escalations/1/ack", {"csrf": "bad"})[0] == 403
+    assert store.get(1)["status"] == "open"
+    assert client.post("/escalations/1/ack", {"csrf": good})[0] == 303
+    assert client.post("/escalations/1/ack", {"csrf": good})[0] == 409
+    assert client.post("/escalations/1/resolve", {"csrf": good, "outcome": "x"})[0] == 400
+    form = {"csrf": good, "outcome": "sent_to_er", "note": "called, sent to ER"}
+    assert client.post("/escalations/1/resolve", form)[0] == 303
+    row = store.get(1)
+    assert (row["status"], row["outcome"], row["resolved_by"]) == ("resolved", "sent_to_er", "ana")
+    assert row["acknowledged_by"] == "ana" and row["resolution_note"] == "called, sent to ER"
+    assert client.post("/escalations/1/reopen", {"csrf": good})[0] == 303
+    assert store.get(1)["status"] == "acknowledged"
+    changes = [r["action"] for r in audit.rows(store, 1) if not r["action"].startswith("viewed")]
+    assert changes == ["acknowledged", "resolved", "reopened"]
+
+
+def test_the_queue_puts_emergencies_first_then_the_longest_waiting(page):
+    base, store = page
+    report(store, sender="rest:q", tier="urgent", key="k2")
+    report(store, sender="rest:r", tier="emergency", key="k3")
+    client = StaffClient(base)
+    client.sign_in("ana")
+    _, _, body = client.get("/")
+    assert re.findall(r"href='/escalations/(\d+)'", body) == ["1", "3", "2"]
+
+
+def fetch(url, auth=None):
+    request = urllib.request.Request(url)
     if auth:
         request.add_header("Authorization", auth)
     with urllib.request.urlopen(request, timeout=10) as reply:
         return reply.status, reply.read().decode()
 
 
-@pytest.mark.parametrize(
-    "auth",
-    [None, "Bearer wrong", "Basic " + base64.b64encode(b"x:no").decode(), "Bearer ", "Basic !!!"],
-)
-def test_no_or_wrong_token_gets_401_and_no_patient_data(page, auth):
-    base, _ = page
-    for path in ("/", "/escalations/1"):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            fetch(base + path, auth)
-        assert refused.value.code == 401
-        assert "chest" not in refused.value.read().decode()
-
-
-def test_queue_lists_open_escalations_and_escapes_text(page):
-    base, _ = page
-    status, body = fetch(base + "/", f"Bearer {TOKEN}")
-    assert status == 200 and "#1" in body and "chest_pain" in body and "Acknowledge" in body
-    status, body = fetch(
-        base + "/escalations/1", "Basic " + base64.b64encode(f"n:{TOKEN}".encode()).decode()
-    )
-    assert "&lt;script&gt;" in body and "<script>" not in body
-
-
-def test_acknowledge_needs_the_form_token(page):
+def test_the_token_opens_the_api_only(page):
     base, store = page
-    _, body = fetch(base + "/", f"Bearer {TOKEN}")
-    csrf = re.search(r"name='csrf' value='([0-9a-f]+)'", body).group(1)
-    with pytest.raises(urllib.error.HTTPError) as forbidden:
-        fetch(base + "/escalations/1/ack", f"Bearer {TOKEN}", b"csrf=bad")
-    assert forbidden.value.code == 403
-    try:
-        fetch(base + "/escalations/1/ack", f"Bearer {TOKEN}", f"csrf={csrf}".encode())
-    except urllib.error.HTTPError as redirect:  # urllib does not follow a 303 of a POST to GET
-        assert redirect.code in (303, 401)
-    assert store.get(1)["status"] == "acknowledged"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        fetch(base + "/api/escalations", "Bearer wrong")
+    assert refused.value.code == 401
+    status, body = fetch(base + "/api/escalations", f"Bearer {TOKEN}")
+    [row] = json.loads(body)
+    assert status == 200 and row["escalation_id"] == 1 and "message" not in row
+    assert audit.rows(store)[-1]["actor"] == "api"
 
 
-def test_health_needs_no_token_and_says_nothing(page):
+def test_health_needs_nothing_and_says_nothing(page):
     base, _ = page
     assert fetch(base + "/health") == (200, "ok")
-
-
-def test_without_a_configured_token_everything_is_refused(page, monkeypatch):
     assert not staff.authorised("Bearer anything", None)
     assert not staff.authorised("", TOKEN)
 
 
 @pytest.mark.parametrize("length", ["-1", "abc", "99999999999999999999999"])
 def test_a_bad_content_length_gets_400_at_once_and_does_not_hold_a_thread(page, length):
-    import socket
-
     url, _ = page
     host, port = url.rsplit("/", 1)[-1].split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:
         conn.sendall(
-            f"POST /escalations/1/ack HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"POST /escalations/1/ack HTTP/1.1\r\nHost: x\r\n"
             f"Content-Length: {length}\r\n\r\ncsrf=x".encode()
         )
         conn.settimeout(5)
-        reply = conn.recv(200).decode()  # the old handler read to EOF here: timeout
+        reply = conn.recv(200).decode()
     assert reply.startswith("HTTP/1.0 400") or reply.startswith("HTTP/1.1 400"), reply
+
+
+def test_the_queue_reloading_itself_does_not_keep_a_session_alive(page, monkeypatch):
+    base, _ = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    _, _, body = client.get("/")
+    assert "url=/?auto=1" in body
+    start = clock.now()
+    idle = get_settings().staff_idle_minutes
+    for minutes in (idle * 0.5, idle * 0.9):
+        monkeypatch.setattr(clock, "now", lambda m=minutes: start + timedelta(minutes=m))
+        assert client.get("/?auto=1")[0] == 200
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=idle + 1))
+    assert client.get("/?auto=1")[0] == 303
+
+
+def test_a_typed_in_name_cannot_write_to_the_terminal(page):
+    base, store = page
+    StaffClient(base).sign_in("\x1b[2Jevil", "whatever password")
+    assert "\x1b" not in audit.format_row(audit.rows(store)[-1])
+
+
+def test_only_an_admin_sees_the_audit_log_page(page):
+    base, store = page
+    add_staff(store, "lee", "admin")
+    nurse = StaffClient(base)
+    nurse.sign_in("ana")
+    assert "/audit" not in nurse.get("/")[2]
+    assert nurse.get("/audit")[0] == 403
+    admin = StaffClient(base)
+    admin.sign_in("lee")
+    assert "href='/audit'" in admin.get("/")[2]
+    status, _, body = admin.get("/audit")
+    assert status == 200 and "viewed queue" in body and "ana" in body
+    assert actions(store)[-1] == "viewed audit log"
+
+
+def test_the_queue_shows_the_figures(page):
+    base, _ = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    _, _, body = client.get("/")
+    assert "Time to acknowledge, median" in body and "Went to the second step" in body
+
+
+def test_the_audit_log_records_the_client_behind_a_trusted_proxy_only(page):
+    base, store = page
+    forwarded = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+    client = StaffClient(base)
+    client.get("/signin")
+    form = {"csrf": client.csrf(), "name": "ana", "password": "x"}
+    client.post("/signin", form, headers=forwarded)
+    assert audit.rows(store)[-1]["remote"] == "127.0.0.1"  # not trusted: the header is ignored
+    settings = replace(get_settings(), staff_port=free_port(), staff_trusted_proxies=("127.0.0.1",))
+    server = staff.serve(store, settings)
+    try:
+        proxied = StaffClient(f"http://127.0.0.1:{settings.staff_port}")
+        proxied.get("/signin")
+        form = {"csrf": proxied.csrf(), "name": "ana", "password": "x"}
+        proxied.post("/signin", form, headers=forwarded)
+        assert audit.rows(store)[-1]["remote"] == "198.51.100.7"
+    finally:
+        server.shutdown()
+
+
+def test_only_a_clean_number_becomes_a_link_to_dial():
+    from bot.staff_pages import _callback
+
+    assert _callback("+15555550123") == "<a class='call' href='tel:+15555550123'>+15555550123</a>"
+    assert _callback("<b>555</b>") == "&lt;b&gt;555&lt;/b&gt;"
+    assert _callback(None, "not given") == "not given"

@@ -46,3 +46,7 @@ def test_no_warning_when_the_sms_channel_refuses_everything(tmp_path, caplog, mo
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
     get_settings.cache_clear()
     assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)
+
+
+def test_no_staff_account_is_warned_about(tmp_path, caplog):
+    assert "No staff account yet" in start_and_stop(tmp_path, caplog)

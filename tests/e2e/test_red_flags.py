@@ -132,18 +132,23 @@ def test_action_server_down_still_gives_advice_and_the_escalation_is_recorded(se
     assert len(rows(servers, me)) == 1
 
 
-def test_staff_page_refuses_without_a_token(servers):
+def test_staff_pages_need_sign_in_and_the_token_opens_only_the_api(servers):
     base = f"http://127.0.0.1:{servers.env['STAFF_PORT']}"
     for auth in (None, "Bearer wrong"):
-        request = urllib.request.Request(base + "/")
+        request = urllib.request.Request(base + "/api/escalations")
         if auth:
             request.add_header("Authorization", auth)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=10)
         assert refused.value.code == 401
-    request = urllib.request.Request(base + "/", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    request = urllib.request.Request(
+        base + "/api/escalations", headers={"Authorization": f"Bearer {STAFF_TOKEN}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as reply:
-        assert reply.status == 200 and "Open escalations" in reply.read().decode()
+        assert reply.status == 200 and isinstance(json.loads(reply.read()), list)
+    request = urllib.request.Request(base + "/", headers={"Authorization": f"Bearer {STAFF_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as reply:  # follows the 303
+        assert reply.url.endswith("/signin") and "Sign in" in reply.read().decode()
 
 
 def test_server_logs_hold_no_message_text(servers):
