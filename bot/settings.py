@@ -60,6 +60,8 @@ class Settings:
     action_server_interface: str = "127.0.0.1"
     tracker_store_busy_seconds: float = 10.0
     tracker_store_save_attempts: int = 3
+    clinic_timezone: str = "America/Chicago"
+    checkins_schedule: Optional[Path] = None
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -145,4 +147,8 @@ def get_settings() -> Settings:
         action_server_interface=_env("ACTION_SERVER_INTERFACE", "127.0.0.1"),
         tracker_store_busy_seconds=float(_env("TRACKER_STORE_BUSY_SECONDS", "10")),
         tracker_store_save_attempts=int(_env("TRACKER_STORE_SAVE_ATTEMPTS", "3")),
+        clinic_timezone=_env("CLINIC_TIMEZONE", "America/Chicago"),
+        checkins_schedule=Path(os.environ["CHECKINS_SCHEDULE"]).expanduser()
+        if os.environ.get("CHECKINS_SCHEDULE")
+        else None,
     )

@@ -6,7 +6,8 @@
   to record a turn and it is stored once;
 - outbox: one row per notification to send; the worker sends and retries;
 - notification_attempts: every delivery attempt, with its error;
-- meta: small key/value state (the reconciler's cursor).
+- meta: small key/value state (the reconciler's cursor);
+- the check-in tables, from their own module (`bot.checkins.schema`).
 """
 
 from __future__ import annotations
@@ -84,3 +85,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
     table(db, "meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
     table(db, "escalations").create_index(["sender", "status"], if_not_exists=True)
     table(db, "outbox").create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
+
+    from bot.checkins.schema import create_tables as create_checkin_tables
+
+    create_checkin_tables(db)
