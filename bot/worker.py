@@ -1,6 +1,6 @@
 """The worker: sends the notification outbox, reconciles missed escalations, applies the
-retention period hourly, serves the staff page. Runs beside the Rasa server and the
-action server (`python -m bot worker`).
+retention period hourly, sends the check-ins that are due, serves the staff page. Runs
+beside the Rasa server and the action server (`python -m bot worker`).
 
 Pending notifications live in the database, so a restart loses none; each is
 retried with backoff until it is delivered.
@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Optional
 
+from bot.checkins.sender import run_due as run_checkins
 from bot.notify import deliver_due
 from bot.reconcile import reconcile
 from bot.retention import purge_if_due
@@ -27,7 +28,8 @@ def run_once(store: Store, settings: Settings) -> dict:
     recorded = reconcile(store, settings)
     delivery = deliver_due(store, settings)
     purged = purge_if_due(store, settings)
-    return {"reconciled": recorded, **delivery, "purged": purged}
+    checkins = run_checkins(store, settings)
+    return {"reconciled": recorded, **delivery, "purged": purged, "checkins": checkins}
 
 
 def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None) -> None:
