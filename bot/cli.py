@@ -8,6 +8,7 @@ python -m bot escalations ...      the staff's queue: list [--json] [--status S]
                                    resolve ID --note "..."
 python -m bot purge [--days N]     apply the retention period now ([--dry-run] counts only)
 python -m bot content              write the content report for clinicians (results/content.md)
+python -m bot checkins ...         check-ins after the procedure: enroll, import, list, show, stop
 """
 
 from __future__ import annotations
@@ -212,6 +213,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "content", help="write the content report for clinicians (results/content.md)"
     )
     content.set_defaults(run=_content)
+
+    from bot.checkins.cli import add_parser as add_checkins
+
+    add_checkins(commands)
 
     args = parser.parse_args(argv)
     return int(args.run(args))
