@@ -46,3 +46,25 @@ def test_no_warning_when_the_sms_channel_refuses_everything(tmp_path, caplog, mo
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
     get_settings.cache_clear()
     assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)
+
+
+def test_a_worker_cycle_runs_the_check_in_job(monkeypatch):
+    """The job itself is tested with a moved clock in tests/bot/checkins; here only that the
+    worker runs it: a programme from long ago has every check-in expired, none sent."""
+    from bot.checkins.enrol import enrol
+    from bot.store import get_store
+    from tests.support.fake_twilio import FakeTwilio
+    from tests.support.sms import ACCOUNT_SID, CLINIC_NUMBER, PATIENT
+
+    api = FakeTwilio().start()
+    try:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        monkeypatch.setenv("TWILIO_FROM_NUMBER", CLINIC_NUMBER)
+        monkeypatch.setenv("TWILIO_API_BASE", api.url)
+        get_settings.cache_clear()
+        enrol(get_store(), phone=PATIENT, procedure="kyphoplasty", when="2020-01-06 10:00",
+              zone="America/Chicago", enrolled_by="RN")  # fmt: skip
+        result = worker.run_once(get_store(), get_settings())
+        assert result["checkins"] == {"expired": 5} and not api.sent
+    finally:
+        api.stop()
