@@ -157,7 +157,7 @@ def _purge(args: argparse.Namespace) -> int:
         f"older than {settings.retention_days} days: {verb} {counts['conversations']} "
         f"conversations ({counts['events']} events) and {counts['sms_messages']} SMS replies; "
         f"{'would redact' if args.dry_run else 'redacted'} {counts['escalations_redacted']} "
-        "resolved escalations"
+        f"resolved escalations and {counts['checkins_redacted']} ended check-in programmes"
     )
     return 0
 
