@@ -78,6 +78,7 @@ class Sender:
     # -- one cycle ----------------------------------------------------------------------
 
     def run(self, batch: int = 500) -> Dict[str, int]:
+        limits = self.schedule.limits
         self.recover()
         now = iso(self.clock())
         for row in self.checkins.rows(
@@ -88,8 +89,8 @@ class Sender:
             self.counts[self.send_checkin(row)] += 1
         for row in self.checkins.rows(
             _JOIN + "s.status = 'sent' and s.reminder_state is null and s.sent_at <= ? "
-            "order by s.sent_at, s.id limit ?",
-            [iso(self.clock() - self.schedule.limits.reminder_after), batch],
+            "and s.sent_at > ? order by s.sent_at, s.id limit ?",  # not once it is missed
+            [iso(self.clock() - limits.reminder_after), iso(self.clock() - limits.give_up), batch],
         ):
             self.counts[self.remind(row)] += 1
         self.miss_silent()

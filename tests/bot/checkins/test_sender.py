@@ -227,3 +227,13 @@ def test_nothing_is_sent_without_twilio_settings(store, clock, enrolled, checkin
     clock.set(at("2026-06-01 18:00", ZONE))
     assert run_due(store, get_settings(), clock) == {}
     assert statuses(checkins, enrolled)["evening"] == "scheduled"
+
+
+def test_no_reminder_once_a_check_in_counts_as_missed(store, clock, enrolled, checkins):
+    send = Recorder()
+    clock.set(at("2026-06-01 18:00", ZONE))
+    run_due(store, get_settings(), clock, send=send)
+    clock.set(at("2026-06-05 12:00", ZONE))  # the worker was down for days
+    run_due(store, get_settings(), clock, send=send)
+    assert not [body for _, body in send.sent if body.startswith("Reminder")]
+    assert statuses(checkins, enrolled)["evening"] == "missed"
