@@ -6,6 +6,8 @@ python -m bot checkins import day.csv --by "J. Rivera RN"
 python -m bot checkins list [--status active|stopped|completed] [--json]
 python -m bot checkins show ID [--json]
 python -m bot checkins stop ID --by NAME [--reason "..."]
+python -m bot checkins export [FILE]       every check-in as CSV (default: standard output)
+python -m bot checkins figures [--json]    per check-in: sent, answered, missed, call rates
 """
 
 from __future__ import annotations
@@ -117,6 +119,38 @@ def _stop(args: argparse.Namespace) -> int:
     return 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from bot.checkins.report import export_csv
+
+    if args.file == "-":
+        export_csv(_store(), sys.stdout)
+        return 0
+    with open(args.file, "w", newline="", encoding="utf-8") as out:
+        count = export_csv(_store(), out)
+    print(f"{count} check-in(s) written to {args.file}")
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from bot.checkins.report import figures
+
+    found = figures(_store())
+    if args.json:
+        print(json.dumps(found, indent=2))
+        return 0
+    for key, f in found.items():
+        rates = "".join(
+            f"  {name} {f[name]:.0%}"
+            for name in ("reply_rate", "alert_rate")
+            if f[name] is not None
+        )
+        print(
+            f"{key:<8} went out {f['went_out']:>4}  answered {f['answered']:>4}  "
+            f"missed {f['missed']:>4}  calls {f['alerts']:>4}{rates}"
+        )
+    return 0
+
+
 def add_parser(commands: Any) -> None:
     """Add `checkins` and its subcommands to the main parser's subparsers."""
     checkins = commands.add_parser("checkins", help="check-in texts after the procedure")
@@ -150,3 +184,11 @@ def add_parser(commands: Any) -> None:
     stop.add_argument("--by", required=True)
     stop.add_argument("--reason", default="stopped by staff")
     stop.set_defaults(run=_stop)
+
+    export = actions.add_parser("export", help="every check-in as CSV")
+    export.add_argument("file", nargs="?", default="-", help="default: standard output")
+    export.set_defaults(run=_export)
+
+    numbers = actions.add_parser("figures", help="reply and alert rates per check-in")
+    numbers.add_argument("--json", action="store_true")
+    numbers.set_defaults(run=_figures)
