@@ -128,7 +128,7 @@ class Replies:
             if last is not None and score - last >= self.schedule.pain_alert_rise:
                 return f"pain up from {last} to {score}"
         if reading.alert:
-            return str(reading.value or "worse")
+            return "worse or a new problem" if score is not None else str(reading.value)
         return ""
 
     def _keep(

@@ -160,3 +160,9 @@ def test_the_same_message_twice_is_read_once(replies, evening, checkins):
 def test_a_stopped_programme_reads_no_replies(replies, evening, checkins, clock):
     checkins.stop(evening, "RN", "moved away", clock())
     assert reply(replies, "7") is None
+
+
+def test_a_low_score_with_worse_in_it_still_needs_a_call(replies, evening, store):
+    reply(replies, "3 but worse than this morning")
+    [escalation] = store.list()
+    assert escalation["symptoms"] == ["check-in evening: worse or a new problem"]
