@@ -13,6 +13,7 @@ import threading
 from typing import Optional
 
 from bot.checkins.sender import run_due as run_checkins
+from bot.checkins.sender import warn_at_start as warn_about_checkins
 from bot.notify import deliver_due
 from bot.reconcile import reconcile
 from bot.retention import purge_if_due
@@ -48,6 +49,7 @@ def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None
             "SMS_REPLY_TIMEOUT_SECONDS (%s s) cannot be texted afterwards and is dropped.",
             settings.sms_reply_timeout_seconds,
         )
+    warn_about_checkins(store, settings)
     server = staff.serve(store, settings, host=settings.staff_interface)
     logger.info(
         "worker started: notifiers %s, staff page on port %s",

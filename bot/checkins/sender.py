@@ -30,7 +30,7 @@ from bot.channels.sms_format import mask, scrub
 from bot.channels.sms_store import SmsStore
 from bot.checkins.calllist import call_back
 from bot.checkins.clock import Clock, system_clock
-from bot.checkins.schedule import Entry, Schedule, fill, load_schedule
+from bot.checkins.schedule import Entry, Schedule, ScheduleError, fill, load_schedule
 from bot.checkins.store import CheckinStore
 from bot.settings import Settings
 from bot.store import Store, iso
@@ -301,3 +301,18 @@ def run_due(
         return {}
     sender = Sender(store, settings, schedule or load_schedule(), clock, send or _default_send)
     return sender.run()
+
+
+def warn_at_start(store: Store, settings: Settings) -> None:
+    """Say at the worker's start what would stop check-ins going out."""
+    try:
+        load_schedule()
+    except (OSError, ScheduleError) as error:
+        logger.error("the check-in schedule cannot be used; no check-ins are sent: %s", error)
+    active = len(CheckinStore(store).enrolments("active"))
+    if active and not outbound.configured(settings):
+        logger.warning(
+            "%d check-in programme(s) are active but TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or "
+            "TWILIO_FROM_NUMBER is not set: their check-ins stay queued, not texted.",
+            active,
+        )

@@ -68,3 +68,19 @@ def test_a_worker_cycle_runs_the_check_in_job(monkeypatch):
         assert result["checkins"] == {"expired": 5} and not api.sent
     finally:
         api.stop()
+
+
+def test_a_broken_check_in_schedule_is_said_at_start(tmp_path, caplog, monkeypatch):
+    broken = tmp_path / "schedule.yml"
+    broken.write_text("limits: {}\n", encoding="utf-8")
+    monkeypatch.setenv("CHECKINS_SCHEDULE", str(broken))
+    get_settings.cache_clear()
+    assert "the check-in schedule cannot be used" in start_and_stop(tmp_path, caplog)
+
+
+def test_active_programmes_without_twilio_are_warned_about(tmp_path, caplog):
+    from bot.checkins.enrol import enrol
+
+    enrol(Store(tmp_path / "w.db"), phone="+15555550123", procedure="kyphoplasty",
+          when="2026-06-01 10:30", zone="America/Chicago", enrolled_by="RN")  # fmt: skip
+    assert "1 check-in programme(s) are active" in start_and_stop(tmp_path, caplog)
