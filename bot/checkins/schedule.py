@@ -63,6 +63,7 @@ class Limits:
     give_up: timedelta
     expire_after: timedelta
     retry_seconds: float
+    last_call_after_missed: int
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class Schedule:
     alert_reply: str
     reminder: str
     resume: str
+    last_call: str
     answers: Dict[str, Dict[str, Any]]
     options: Tuple[Option, ...]
     entries: Tuple[Entry, ...]
@@ -161,6 +163,7 @@ def parse(raw: Dict[str, Any]) -> Schedule:
             give_up=_hours(lim, "give_up_hours"),
             expire_after=_hours(lim, "expire_after_hours"),
             retry_seconds=float(lim.get("retry_seconds", 60)),
+            last_call_after_missed=int(lim.get("last_call_after_missed", 3)),
         )
         answers = raw["answers"]
         options = tuple(
@@ -190,6 +193,7 @@ def parse(raw: Dict[str, Any]) -> Schedule:
             alert_reply=str(replies["alert"]),
             reminder=str(replies["reminder"]),
             resume=str(replies["resume"]),
+            last_call=str(replies["last_call"]),
             answers={name: dict(answers[name]) for name in ASKS},
             options=options,
             entries=tuple(entries),

@@ -6,7 +6,7 @@
 - checkin_schedule: one row per check-in of a programme: its schedule key, due time
   (UTC), status (scheduled, sending, sent, answered, missed, expired, cancelled), send
   attempts, the reminder's state and the answer read from the reply;
-- checkin_texts: every text sent for a programme (intro, check-in, reminder) with its
+- checkin_texts: every text sent for a programme (intro, check-in, reminder, last call) with its
   status (sending, sent, failed, unknown) and Twilio's SID;
 - checkin_replies: every reply read as an answer, unique by MessageSid, the patient's
   words cut to 500 characters (the clinic reads them on the call list).
@@ -37,6 +37,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
             "enrolled_at": str,
             "status": str,
             "intro_sent_at": str,
+            "last_call_at": str,
             "stopped_at": str,
             "stopped_by": str,
             "stop_reason": str,

@@ -12,7 +12,9 @@
    under the same window and limits;
 4. silence `missed_after_hours` after the reminder (or `give_up_hours` after the
    check-in, or a newer check-in sent) marks it missed and puts the patient on the
-   clinic's call list.
+   clinic's call list;
+5. after `last_call_after_missed` missed in a row, one last text asks whether the patient
+   needs help or wants the texts to stop.
 A Twilio error leaves the check-in queued, retried with backoff. Numbers are masked
 in logs and no text is logged.
 """
@@ -94,6 +96,7 @@ class Sender:
         ):
             self.counts[self.remind(row)] += 1
         self.miss_silent()
+        self.last_calls()
         return {k: v for k, v in self.counts.items() if k}
 
     def recover(self) -> None:
@@ -143,7 +146,8 @@ class Sender:
 
     def _text(self, row: Dict[str, Any], kind: str, body: str, now: datetime) -> None:
         """Send one text of `kind`, kept in checkin_texts; raises OutboundError."""
-        text_id = self.checkins.add_text(int(row["enrolment_id"]), int(row["id"]), kind, now)
+        checkin_id = None if row.get("id") is None else int(row["id"])
+        text_id = self.checkins.add_text(int(row["enrolment_id"]), checkin_id, kind, now)
         try:
             sids = self.send(str(row["phone"]), body)
         except outbound.OutboundError as error:
@@ -286,6 +290,45 @@ class Sender:
                 "check-in %s missed: %s is on the call list", checkin_id, mask(row["phone"])
             )
         self.checkins.complete_if_done(int(row["enrolment_id"]))
+
+    def last_calls(self) -> None:
+        """One last text, once, to a patient who left `last_call_after_missed` check-ins in a
+        row unanswered: do they need help, or should we stop?"""
+        after = self.schedule.limits.last_call_after_missed
+        for row in self.checkins.rows(
+            "select e.id as enrolment_id, e.phone, e.timezone from checkin_enrolments e "
+            "where e.status = 'active' and e.last_call_at is null and (select count(*) from "
+            "checkin_schedule s where s.enrolment_id = e.id and s.status = 'missed') >= ?",
+            [after],
+        ):
+            done = [
+                c["status"]
+                for c in self.checkins.checkins(int(row["enrolment_id"]))
+                if c["status"] in ("answered", "missed")
+            ]
+            now = self.clock()
+            if done[-after:] != ["missed"] * after or self.opted_out(row["phone"]):
+                continue
+            if not self.may_text(row, now):
+                continue
+            with self.store.transaction() as conn:
+                taken = conn.execute(
+                    "update checkin_enrolments set last_call_at = ? where id = ? and "
+                    "last_call_at is null",
+                    [iso(now), row["enrolment_id"]],
+                ).rowcount
+            if not taken:
+                continue
+            try:
+                self._text({**row, "id": None}, "last_call", fill(self.schedule.last_call), now)
+            except outbound.OutboundError:
+                with self.store.transaction() as conn:
+                    conn.execute(
+                        "update checkin_enrolments set last_call_at = null where id = ?",
+                        [row["enrolment_id"]],
+                    )
+                continue
+            self.counts["last_call"] += 1
 
 
 def run_due(

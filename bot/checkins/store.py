@@ -224,11 +224,12 @@ class CheckinStore:
             )
 
     def counted_texts_since(self, enrolment_id: int, since: datetime) -> List[datetime]:
-        """When each check-in or reminder text since `since` was sent (or tried: a text
+        """When each check-in, reminder or last-call text since `since` was sent (or tried: a text
         whose fate is unknown counts), for the day and week limits."""
         found = self.rows(
             "select created_at from checkin_texts where enrolment_id = ? and created_at > ? "
-            "and kind in ('checkin', 'reminder') and status in ('sending', 'sent', 'unknown')",
+            "and kind in ('checkin', 'reminder', 'last_call') "
+            "and status in ('sending', 'sent', 'unknown')",
             [enrolment_id, iso(since)],
         )
         return [datetime.fromisoformat(r["created_at"]) for r in found]

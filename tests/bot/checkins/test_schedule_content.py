@@ -15,6 +15,7 @@ def texts(schedule) -> Iterator[Tuple[str, str]]:
     """Every text a patient can get from the schedule, filled in as it is sent."""
     yield "intro", fill(schedule.intro, count=len(schedule.entries), weeks=schedule.weeks)
     yield "alert", fill(schedule.alert_reply)
+    yield "last_call", fill(schedule.last_call)
     for ask, reading in schedule.answers.items():
         yield f"{ask}.unclear", fill(reading["unclear"])
         yield f"{ask}.resume", fill(f"{schedule.resume} {reading['how']}")

@@ -219,7 +219,11 @@ def test_a_clock_change_neither_moves_nor_doubles_a_check_in(store, clock):
         run_due(store, get_settings(), clock, send=send)
         sent += [(clock.now.astimezone(ZoneInfo(zone)), b) for _, b in send.sent[before:]]
     questions = [(when.strftime("%m-%d %H:%M"), body) for when, body in sent if "Reply" in body]
-    first = [when for when, body in questions if not body.startswith(("Reminder", "Hi,"))]
+    first = [
+        when
+        for when, body in questions
+        if not body.startswith(("Reminder", "Hi,")) and "should we stop?" not in body
+    ]
     assert first == ["10-30 18:00", "11-01 10:30", "11-06 10:00", "11-13 10:00"]
 
 
@@ -237,3 +241,13 @@ def test_no_reminder_once_a_check_in_counts_as_missed(store, clock, enrolled, ch
     run_due(store, get_settings(), clock, send=send)
     assert not [body for _, body in send.sent if body.startswith("Reminder")]
     assert statuses(checkins, enrolled)["evening"] == "missed"
+
+
+def test_three_missed_in_a_row_get_one_last_text_asking_help_or_stop(store, clock, enrolled):
+    send = Recorder()
+    sent = walk(store, clock, send, at("2026-07-20 12:00", ZONE), step_minutes=30)
+    last = [(when, body) for when, body in sent if "should we stop?" in body]
+    [(when, body)] = last
+    assert "Reply HELP for help or STOP to end." in body and len(body) <= 160
+    # evening, day 2 and day 7 unanswered: day 7 is missed 24 hours after its reminder
+    assert when.strftime("%Y-%m-%d %H:%M") == "2026-06-10 10:00"
