@@ -10,6 +10,7 @@ python -m bot purge [--days N]     apply the retention period now ([--dry-run] c
 python -m bot content              write the content report for clinicians (results/content.md)
 python -m bot staff add NAME --role nurse|admin   a named account for the staff page
 python -m bot audit [--escalation ID]            print the audit log
+python -m bot checkins ...         check-ins after the procedure: enroll, import, list, show, stop
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ def _purge(args: argparse.Namespace) -> int:
         f"older than {settings.retention_days} days: {verb} {counts['conversations']} "
         f"conversations ({counts['events']} events) and {counts['sms_messages']} SMS replies; "
         f"{'would redact' if args.dry_run else 'redacted'} {counts['escalations_redacted']} "
-        "resolved escalations"
+        f"resolved escalations and {counts['checkins_redacted']} ended check-in programmes"
     )
     return 0
 
@@ -221,6 +222,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from bot.staff_cli import add_commands
 
     add_commands(commands)
+    from bot.checkins.cli import add_parser as add_checkins
+
+    add_checkins(commands)
 
     args = parser.parse_args(argv)
     return int(args.run(args))

@@ -12,7 +12,9 @@ RETENTION_DAYS days:
   with no number and no reply, so a replayed old webhook still runs nothing;
 - in escalations resolved more than RETENTION_DAYS ago: the patient's message, the callback
   number and the conversation id. Tier, symptoms, times, status and the staff's note stay,
-  as the record of what the clinic was told and did.
+  as the record of what the clinic was told and did;
+- in check-in programmes that ended before then: the replies' words and the number
+  (`bot.checkins.retention`).
 
 SMS opt-outs are kept: a STOP must be honoured for as long as the number might text again.
 Deletes run with `PRAGMA secure_delete`, so SQLite overwrites the freed pages.
@@ -26,6 +28,7 @@ import time
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
+from bot.checkins.retention import redact as redact_checkins
 from bot.reconcile import ADVICE_NAMES, CURSOR
 from bot.settings import Settings
 from bot.store import Store, iso
@@ -60,7 +63,9 @@ def purge(
     store: Store, settings: Settings, now: Optional[float] = None, dry_run: bool = False
 ) -> Dict[str, int]:
     """Delete or redact what is older than the retention period. Returns counts per kind."""
-    counts = {"conversations": 0, "events": 0, "sms_messages": 0, "escalations_redacted": 0}
+    counts = dict.fromkeys(
+        ("conversations", "events", "sms_messages", "escalations_redacted", "checkins_redacted"), 0
+    )
     if settings.retention_days <= 0:
         return counts
     now = time.time() if now is None else now
@@ -94,6 +99,8 @@ def purge(
                     [cutoff_iso],
                 )
                 conn.execute("delete from sms_choices where offered_at < ?", [cutoff_iso])
+        if "checkin_enrolments" in tables:
+            counts["checkins_redacted"] = redact_checkins(conn, cutoff_iso, dry_run)
         old = [
             row[0]
             for row in conn.execute(

@@ -68,8 +68,9 @@ class Settings:
     escalation_chain: Tuple[str, ...] = ()
     patient_followup_minutes: float = 30.0
     clinic_open_hours: str = ""
-    clinic_timezone: str = "UTC"
+    clinic_timezone: str = "America/Chicago"
     staff_trusted_proxies: Tuple[str, ...] = ()
+    checkins_schedule: Optional[Path] = None
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -162,11 +163,14 @@ def get_settings() -> Settings:
         escalation_ack_minutes=float(_env("ESCALATION_ACK_MINUTES", "15")),
         patient_followup_minutes=float(_env("PATIENT_FOLLOWUP_MINUTES", "30")),
         clinic_open_hours=_env("CLINIC_OPEN_HOURS", ""),
-        clinic_timezone=_env("CLINIC_TIMEZONE", "UTC"),
+        clinic_timezone=_env("CLINIC_TIMEZONE", "America/Chicago"),
         staff_trusted_proxies=tuple(
             a for a in re.split(r"[,\s]+", os.environ.get("STAFF_TRUSTED_PROXIES", "")) if a
         ),
         escalation_chain=tuple(
             n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
         ),
+        checkins_schedule=Path(os.environ["CHECKINS_SCHEDULE"]).expanduser()
+        if os.environ.get("CHECKINS_SCHEDULE")
+        else None,
     )

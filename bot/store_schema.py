@@ -8,6 +8,7 @@
 - notification_attempts: every delivery attempt, with its error;
 - meta: small key/value state (the reconciler's cursor);
 - the care team's tables (accounts, sessions, audit log, chain): `bot.care_schema`.
+- the check-in tables, from their own module (`bot.checkins.schema`).
 """
 
 from __future__ import annotations
@@ -88,3 +89,7 @@ def create_tables(db: sqlite_utils.Database) -> None:
     table(db, "escalations").create_index(["sender", "status"], if_not_exists=True)
     table(db, "outbox").create_index(["delivered_at", "next_attempt_at"], if_not_exists=True)
     create_care_tables(db)
+
+    from bot.checkins.schema import create_tables as create_checkin_tables
+
+    create_checkin_tables(db)

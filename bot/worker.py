@@ -1,6 +1,6 @@
 """The worker: sends the notification outbox, reconciles missed escalations, sends
-unacknowledged alerts up the escalation chain, applies the retention period hourly, serves
-the staff page. Runs beside the Rasa server and the
+unacknowledged alerts up the escalation chain, sends the check-ins that are due, applies
+the retention period hourly, serves the staff page. Runs beside the Rasa server and the
 action server (`python -m bot worker`).
 
 Pending notifications live in the database, so a restart loses none; each is
@@ -14,6 +14,8 @@ import threading
 from typing import Optional
 
 from bot.escalation_chain import climb
+from bot.checkins.sender import run_due as run_checkins
+from bot.checkins.sender import warn_at_start as warn_about_checkins
 from bot.notify import deliver_due
 from bot.patient_followup import follow_up
 from bot.reconcile import reconcile
@@ -33,12 +35,14 @@ def run_once(store: Store, settings: Settings) -> dict:
     followed_up = follow_up(store, settings)
     delivery = deliver_due(store, settings)
     purged = purge_if_due(store, settings)
+    checkins = run_checkins(store, settings)
     return {
         "reconciled": recorded,
         "climbed": climbed,
         "followed_up": followed_up,
         **delivery,
         "purged": purged,
+        "checkins": checkins,
     }
 
 
@@ -58,6 +62,7 @@ def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None
             "SMS_REPLY_TIMEOUT_SECONDS (%s s) cannot be texted afterwards and is dropped.",
             settings.sms_reply_timeout_seconds,
         )
+    warn_about_checkins(store, settings)
     server = staff.serve(store, settings, host=settings.staff_interface)
     logger.info(
         "worker started: notifiers %s, staff page on port %s",

@@ -35,6 +35,7 @@ This module is the webhook itself (verify, deduplicate, answer); its parts:
 `twilio_webhook` (the protocol: form, fields, signature), `sms_keywords` (the carrier
 keyword policy), `sms_deadline` (the reply deadline and late sending), `sms_format`
 (GSM-7 text, joining, numbered choices, TwiML) and `sms_store` (its SQLite state).
+A reply to an open check-in is read by `bot.checkins.inbound` first.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from bot.channels.sms_deadline import (
     conversation_id,
     red_flag_tier,
 )
-from bot.channels.sms_format import choice_number, mask, twiml
+from bot.channels.sms_format import choice_number, mask, pack, twiml
 from bot.channels.sms_keywords import decide
 from bot.channels.sms_store import SmsStore, get_sms_store
 from bot.channels.twilio_webhook import (
@@ -69,6 +70,7 @@ from bot.channels.twilio_webhook import (
     parse_form,
     signature_valid,
 )
+from bot.checkins.inbound import handle_reply
 from bot.settings import get_settings
 from bot.text import clean_incoming
 
@@ -243,9 +245,14 @@ class SmsInput(ReplyDeadline, InputChannel):
         text = incoming.text
         number = choice_number(text)
         chosen = sms.take_choice(phone, number) if number is not None else None
+        checkin = None if chosen else handle_reply(phone, text, hook.message_sid)
+        if checkin and checkin.texts is not None:
+            return Answer(pack(checkin.texts), [])
         if chosen:
             text = clean_incoming(chosen.payload).text or text
         sms.offer(phone, [])
         answer = await self._converse(on_new_message, hook, text, incoming.truncated)
         sms.offer(phone, answer.choices)
+        if checkin and checkin.after:
+            answer = Answer(pack([*answer.texts, *checkin.after]), answer.choices)
         return answer

@@ -98,7 +98,13 @@ def test_a_dry_run_counts_and_deletes_nothing(rasa, store, settings):
     now = time.time()
     say(rasa, "rest:old", "question", now - 40 * DAY)
     counts = purge(store, settings, now, dry_run=True)
-    assert counts == {"conversations": 1, "events": 1, "sms_messages": 0, "escalations_redacted": 0}
+    assert counts == {
+        "conversations": 1,
+        "events": 1,
+        "sms_messages": 0,
+        "escalations_redacted": 0,
+        "checkins_redacted": 0,
+    }
     assert conversations(store) == {"rest:old"}
 
 

@@ -50,3 +50,41 @@ def test_no_warning_when_the_sms_channel_refuses_everything(tmp_path, caplog, mo
 
 def test_no_staff_account_is_warned_about(tmp_path, caplog):
     assert "No staff account yet" in start_and_stop(tmp_path, caplog)
+
+
+def test_a_worker_cycle_runs_the_check_in_job(monkeypatch):
+    """The job itself is tested with a moved clock in tests/bot/checkins; here only that the
+    worker runs it: a programme from long ago has every check-in expired, none sent."""
+    from bot.checkins.enrol import enrol
+    from bot.store import get_store
+    from tests.support.fake_twilio import FakeTwilio
+    from tests.support.sms import ACCOUNT_SID, CLINIC_NUMBER, PATIENT
+
+    api = FakeTwilio().start()
+    try:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+        monkeypatch.setenv("TWILIO_FROM_NUMBER", CLINIC_NUMBER)
+        monkeypatch.setenv("TWILIO_API_BASE", api.url)
+        get_settings.cache_clear()
+        enrol(get_store(), phone=PATIENT, procedure="kyphoplasty", when="2020-01-06 10:00",
+              zone="America/Chicago", enrolled_by="RN")  # fmt: skip
+        result = worker.run_once(get_store(), get_settings())
+        assert result["checkins"] == {"expired": 5} and not api.sent
+    finally:
+        api.stop()
+
+
+def test_a_broken_check_in_schedule_is_said_at_start(tmp_path, caplog, monkeypatch):
+    broken = tmp_path / "schedule.yml"
+    broken.write_text("limits: {}\n", encoding="utf-8")
+    monkeypatch.setenv("CHECKINS_SCHEDULE", str(broken))
+    get_settings.cache_clear()
+    assert "the check-in schedule cannot be used" in start_and_stop(tmp_path, caplog)
+
+
+def test_active_programmes_without_twilio_are_warned_about(tmp_path, caplog):
+    from bot.checkins.enrol import enrol
+
+    enrol(Store(tmp_path / "w.db"), phone="+15555550123", procedure="kyphoplasty",
+          when="2026-06-01 10:30", zone="America/Chicago", enrolled_by="RN")  # fmt: skip
+    assert "1 check-in programme(s) are active" in start_and_stop(tmp_path, caplog)
