@@ -13,9 +13,9 @@ import logging
 import threading
 from typing import Optional
 
-from bot.escalation_chain import climb
 from bot.checkins.sender import run_due as run_checkins
 from bot.checkins.sender import warn_at_start as warn_about_checkins
+from bot.escalation_chain import climb
 from bot.notify import deliver_due
 from bot.patient_followup import follow_up
 from bot.reconcile import reconcile
