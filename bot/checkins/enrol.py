@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import IO, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from bot.checkins.clock import Clock, system_clock
 from bot.checkins.schedule import Schedule, load_schedule
 from bot.checkins.store import CheckinStore, EnrolmentError, check_zone
+from bot.clock import Clock, system_clock
 from bot.settings import get_settings
 from bot.store import Store
 

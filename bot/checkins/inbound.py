@@ -24,9 +24,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from bot.channels.sms_format import mask
 from bot.checkins import answers
 from bot.checkins.calllist import call_back, red_flag
-from bot.checkins.clock import Clock, system_clock
 from bot.checkins.schedule import Entry, Schedule, fill, load_schedule
 from bot.checkins.store import CheckinStore
+from bot.clock import Clock, system_clock
 from bot.settings import Settings, get_settings
 from bot.store import Store, get_store, iso
 

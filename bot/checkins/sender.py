@@ -31,9 +31,9 @@ from bot.channels import outbound
 from bot.channels.sms_format import mask, scrub
 from bot.channels.sms_store import SmsStore
 from bot.checkins.calllist import call_back
-from bot.checkins.clock import Clock, system_clock
 from bot.checkins.schedule import Entry, Schedule, ScheduleError, fill, load_schedule
 from bot.checkins.store import CheckinStore
+from bot.clock import Clock, system_clock
 from bot.settings import Settings
 from bot.store import Store, iso
 

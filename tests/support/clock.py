@@ -1,4 +1,4 @@
-"""A clock that tests move by hand: the check-ins' time seam (bot/checkins/clock.py)."""
+"""A clock that tests move by hand, for the one time seam (bot/clock.py)."""
 
 from __future__ import annotations
 
