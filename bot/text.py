@@ -27,6 +27,9 @@ _BLOCKS = re.compile(r"<(script|style)\b.*?(</\1\s*>|$)", re.IGNORECASE | re.DOT
 _TAG = re.compile(r"</?[A-Za-z!][^<>]*>")
 _SPACE = re.compile(r"\s+")
 _LEADING_COMMAND = re.compile(r"^[\s/\\]+")
+# a message that is only a command ("/restart", '/greet{"topic": "x"}') means nothing a
+# patient wrote: it is answered kindly and leaves the conversation (and its topic) alone
+_ONLY_COMMAND = re.compile(r"[\s/\\]*[/\\][A-Za-z_][\w.-]*(\{.*\})?\s*", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,6 @@ def clean_incoming(raw: object) -> Incoming:
     Unusable means nothing a person could have meant as words is left:
     nothing at all, only control bytes, only emoji or punctuation.
     """
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or _ONLY_COMMAND.fullmatch(unicodedata.normalize("NFKC", raw)):
         return Incoming(text="", usable=False)
     return cut(clean_text(raw))

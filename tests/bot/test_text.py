@@ -8,10 +8,13 @@ def test_plain_text_passes_through_tidied():
 
 
 def test_leading_slash_is_text_not_an_intent():
-    assert clean_incoming("/restart").text == "restart"
-    assert clean_incoming('/report_symptom{"topic": "x"}').text.startswith("report_symptom")
-    assert clean_incoming(" //faq").text == "faq"
-    assert clean_incoming("\uff0fgreet").text == "greet"  # full-width slash
+    assert clean_incoming("/ my back hurts").text == "my back hurts"
+    assert clean_incoming("/restart my mom is confused").text == "restart my mom is confused"
+
+
+def test_a_command_alone_is_unusable_and_never_an_intent():
+    for command in ("/restart", '/report_symptom{"topic": "x"}', " //faq", "\uff0fgreet"):
+        assert clean_incoming(command) == clean_incoming("")
 
 
 def test_slash_alone_is_unusable():

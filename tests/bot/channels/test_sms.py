@@ -153,8 +153,15 @@ def test_several_bot_messages_become_one_text_normalised_to_gsm7():
 
 def test_a_leading_slash_is_text_not_a_command():
     assistant = Assistant()
-    [(status, _)] = exchange(channel(), assistant, '/restart{"x": 1}')
-    assert status == 200 and not assistant.texts[0].startswith("/")
+    [(status, _)] = exchange(channel(), assistant, "/restart my mom is confused")
+    assert status == 200 and assistant.texts == ["restart my mom is confused"]
+
+
+def test_a_command_alone_gets_the_kind_answer_and_leaves_the_conversation_alone():
+    assistant = Assistant()
+    [(status, texts)] = exchange(channel(), assistant, '/restart{"x": 1}')
+    assert status == 200 and texts == [replies.unusable_message()]
+    assert not assistant.received
 
 
 @pytest.mark.parametrize("body", ["", "   ", "\U0001f600\U0001f44d"])
