@@ -74,6 +74,9 @@ _PSEUDO_CANCELS = {
 # onset cues that say "now", not "worse": only these lift a hypothetical
 # ("call if it gets worse" stays hypothetical; "told to call if numb, and now i am" not)
 _PRESENT = {"now", "today", "tonight", "this", "since", "started", "starting", "suddenly"}
+# onset cues that say "worse" or "back": after a past or chronic reading, in a later clause
+# of its sentence, they make it new ("numb before the procedure, but now it is worse")
+_WORSE = {"worse", "worsening", "again", "came", "come", "coming", "is", "are"}
 _FOLLOW_UP = {"it", "this", "that", "they", "these", "started", "i"}
 _WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
 
@@ -143,6 +146,7 @@ class CueTable:
         table["onset"] = ctx["onset"]
         table["change"] = ctx["change"]
         table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
+        table["worse"] = [p for p in ctx["onset"] if p[0] in _WORSE]
         table["pseudo"] = ctx["pseudo"]
         table["experiencer"] = ctx["personal"]["experiencer"]
         table["modal"] = [(w,) for w in ctx["modal"]]
@@ -197,8 +201,15 @@ class ContextEngine:
                 # "fading now", "fine since": the word after the phrase belongs to it
                 e += e < len(words) and words[e] in ("now", "since")
                 covered[s:e] = [True] * (e - s)
-        for key in ("onset", "change"):  # "nothing new", "fine since": not a change
+        for key in ("onset", "change", "worse"):  # "nothing new", "fine since": not a change
             spans = [(s, e) for s, e in self.cues[key].spans if not any(covered[s:e])]
+            self.cues[key] = Spans(spans, self)
+        for key in ("onset", "change", "worse"):  # "it might get worse": foreseen, not told
+            spans = [
+                (s, e)
+                for s, e in self.cues[key].spans
+                if not self._hypothetical(self.clause_start[s], s, e)
+            ]
             self.cues[key] = Spans(spans, self)
         self.list_status: Dict[int, str] = {}
 
@@ -337,17 +348,29 @@ class ContextEngine:
             # said to be over, and nothing after says it is back: "fine since"
             return "historical_over"
         past = cues["historical"].any(c_start, c_end, inside) or cues["year"].any(c_start, c_end)
-        if past and not onset:
+        worse_after = self._worse_after(end, s_end)
+        if past and not onset and not worse_after:
             return "historical"
         if cues["other_person"].any(c_start, c_end, inside) or cues["other_person_sentence"].any(
             s_start, s_end, inside
         ):
             return "other_person"
-        if onset:
+        if onset or worse_after:
             return None
         if cues["chronic"].any(s_start, s_end, inside):
             return "chronic"
         return None
+
+    def _worse_after(self, end: int, s_end: int) -> bool:
+        """Later in the sentence it is said to be worse or back, not in a negation or
+        a hypothetical: "i had numbness before the procedure, but now it is worse"."""
+        cue = self.cues["worse"].first(end, s_end)
+        if cue is None:
+            return False
+        c_start = self.clause_start[cue[0]]
+        return not self._negated(cue[0], c_start) and not self._hypothetical(
+            c_start, cue[0], cue[1]
+        )
 
     def _negated(self, start: int, clause_start: int) -> bool:
         words = self.words
