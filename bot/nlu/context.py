@@ -17,6 +17,7 @@ message rather than a clinical note:
                    neighbour's old chest pain is not
 - background       a candidacy question ("is she a candidate?") about a condition
 - question         asked about in general ("is numbness normal?")
+- not a change     "walk again", "ever since": the change cue in them is taken away
 - uncertain        a past, chronic or background reading in a sentence that also
                    says something changed ("new", "since", "worse", "started"): we
                    cannot tell, so the patient is asked "Are you having this now?"
@@ -145,6 +146,7 @@ class CueTable:
         table["other_person_sentence"] = ctx["other_person"]["sentence"]
         table["onset"] = ctx["onset"]
         table["change"] = ctx["change"]
+        table["not_change"] = ctx.get("not_change", [])
         table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
         table["worse"] = [p for p in ctx["onset"] if p[0] in _WORSE]
         table["pseudo"] = ctx["pseudo"]
@@ -195,8 +197,8 @@ class ContextEngine:
         for s, e in self.cues["negation"].spans:
             self.negation_at[s] = min(e, self.negation_at.get(s, e))
         self._onset_wins()
-        covered = [False] * len(words)  # inside a chronic or resolved phrase
-        for key in ("chronic", "resolved"):
+        covered = [False] * len(words)  # inside a chronic, resolved or not-a-change phrase
+        for key in ("chronic", "resolved", "not_change"):
             for s, e in self.cues[key].spans:
                 # "fading now", "fine since": the word after the phrase belongs to it
                 e += e < len(words) and words[e] in ("now", "since")

@@ -127,6 +127,9 @@ def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
         "my leg is a little numb but it's wearing off",
         "felt short of breath on the stairs before my fracture, nothing like that now",
         "my mom is bedbound with severe back pain, is kyphoplasty an option?",
+        "my legs felt weak from the local for about an hour, now i'm walking normally",
+        "my mother had a stroke years ago and has been confused since, is she a candidate?",
+        "my dad can barely walk from the fracture, would kyphoplasty help him walk again?",
     ],
 )
 def test_not_worse_resolved_and_before_the_procedure_are_not_reports(text):
@@ -136,3 +139,11 @@ def test_not_worse_resolved_and_before_the_procedure_are_not_reports(text):
 
 def test_a_resolved_word_that_means_prevented_is_not_resolved():
     assert detector().detect("my legs are numb and it stopped me from walking").tier
+
+
+def test_not_walking_normally_is_not_walking_normally():
+    assert detector().detect("my legs are weak and i'm not walking normally").tier
+
+
+def test_a_question_about_what_the_patient_can_barely_do_is_theirs():
+    assert detector().detect("is it normal that i can barely walk?").tier

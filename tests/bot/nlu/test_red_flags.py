@@ -252,6 +252,24 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("mum is chatting to people who aren't there", "urgent"),
         ("grandpa doesn't know where he is", "urgent"),
         ("he's drowsy and hard to wake", "urgent"),
+        # bladder: no feeling when passing urine, accidents, not emptying
+        ("i barely feel it when i wee now", "urgent"),
+        ("i'm dribbling pee all the time", "urgent"),
+        ("twice today i couldn't make it to the loo", "urgent"),
+        ("i can't empty my bladder properly", "urgent"),
+        ("i try to pee but nothing happens", "urgent"),
+        ("the cushion on his seat was wet and he never noticed", "urgent"),
+        # headaches told by the head itself, on sitting or standing
+        ("when i stand up my head feels like it will split and throbs", "urgent"),
+        ("my head and neck ache when i'm upright", "urgent"),
+        # scores and rises said another way; medicine doing nothing
+        ("my pain is now a 9", "urgent"),
+        ("the pain shot right up after i sneezed", "urgent"),
+        ("the pain meds aren't doing anything", "urgent"),
+        # walking: wobbling, falling again and again, in the past tense too
+        ("i wobble when i stand", "urgent"),
+        ("he keeps falling since he came home", "urgent"),
+        ("i couldn't stand up this morning", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -274,6 +292,10 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i did not get any fresh air today",
         "we had trouble with the air conditioner",
         "i hope the dog will not wake up the baby",
+        "my pain went from a 9 to a 2 after the kyphoplasty",
+        "before my kyphoplasty i couldn't walk at all",
+        "the headache is gone and i'm up and about",
+        "my 90 year old dad's legs are weak, is kyphoplasty safe for him?",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
