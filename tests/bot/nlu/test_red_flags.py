@@ -270,6 +270,11 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("i wobble when i stand", "urgent"),
         ("he keeps falling since he came home", "urgent"),
         ("i couldn't stand up this morning", "urgent"),
+        # a fever told as "a temperature", a lump that grows, pain past words
+        ("i've got a temperature and the shivers", "urgent"),
+        ("the lump by the incision has grown bigger", "urgent"),
+        ("my back pain is unreal tonight", "urgent"),
+        ("it kills to walk now", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -296,6 +301,12 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "before my kyphoplasty i couldn't walk at all",
         "the headache is gone and i'm up and about",
         "my 90 year old dad's legs are weak, is kyphoplasty safe for him?",
+        "my temperature reading was 98.6",
+        "there's a little knot where the needle went in, is that normal?",
+        "do they need my pain to be severe before insurance pays?",
+        "the handout says numbness in the legs is an emergency",
+        "i had a fever yesterday but not today",
+        "the tingling stopped last night",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
