@@ -18,6 +18,8 @@ _CONTRACTIONS = [
     (re.compile(r"\bcould ?n'?t\b|\bcould not\b"), "cannot"),
     (re.compile(r"\bwon'?t\b"), "will not"),
     (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
+    # "not able to walk" is "unable to walk", not a negated "able to walk"
+    (re.compile(r"\bnot able to\b"), "unable to"),
     (re.compile(r"\bi'm\b"), "i am"),
     (re.compile(r"\b(i|you|we|they)'ve\b"), r"\1 have"),
     (re.compile(r"\b(i|you|we|they|he|she)'ll\b"), r"\1 will"),

@@ -79,6 +79,8 @@ def test_normalise_expands_contractions_shorthand_and_spellings():
     assert normalise("I can't feel my toes", d.spellings, d.shorthand) == "i cannot feel my toes"
     assert normalise("legs r weak n wobbly", d.spellings, d.shorthand) == "legs are weak and wobbly"
     assert normalise("fevr 101.5", d.spellings, d.shorthand) == "fever 101.5"
+    assert normalise("I couldn't stand", d.spellings, d.shorthand) == "i cannot stand"
+    assert normalise("I'm not able to walk", d.spellings, d.shorthand) == "i am unable to walk"
     assert "hurting" in detector().detect("my chest is hurtin").findings[0].words
 
 
@@ -275,6 +277,18 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("the lump by the incision has grown bigger", "urgent"),
         ("my back pain is unreal tonight", "urgent"),
         ("it kills to walk now", "urgent"),
+        # "not able to" is "unable to"; legs that stop working; no feeling at all
+        ("i wasn't able to stand this morning", "urgent"),
+        ("i'm not able to feel the paper when i wipe", "urgent"),
+        ("my legs aren't working right", "urgent"),
+        ("his legs just stopped working", "emergency"),
+        ("there's zero feeling in my right foot", "urgent"),
+        ("i'm not feeling my feet properly", "urgent"),
+        # pain never felt before, pain that stops sleep
+        ("i have never had pain like this", "urgent"),
+        ("the pain won't let me sleep", "urgent"),
+        ("i haven't slept for two nights with the pain", "urgent"),
+        ("nobody told me my legs would be this weak", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -307,6 +321,8 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "the handout says numbness in the legs is an emergency",
         "i had a fever yesterday but not today",
         "the tingling stopped last night",
+        "i'm able to move my legs fine",
+        "i was able to pee this morning",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
