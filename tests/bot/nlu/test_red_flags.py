@@ -282,6 +282,7 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("i'm not able to feel the paper when i wipe", "urgent"),
         ("my legs aren't working right", "urgent"),
         ("his legs just stopped working", "emergency"),
+        ("my legs went dead", "emergency"),
         ("there's zero feeling in my right foot", "urgent"),
         ("i'm not feeling my feet properly", "urgent"),
         # pain never felt before, pain that stops sleep
@@ -323,6 +324,7 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "the tingling stopped last night",
         "i'm able to move my legs fine",
         "i was able to pee this morning",
+        "the battery of my leg brace monitor is dead",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
