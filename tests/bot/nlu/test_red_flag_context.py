@@ -111,6 +111,8 @@ def test_quotes_around_a_word_do_not_break_a_pattern():
         "the tingling went away but it came back tonight",
         "my leg is still numb from the block and it's not wearing off",
         "mom has dementia but she is much more confused than usual tonight",
+        "my leggs feel weaker then before the procedure",
+        "i continue to have tingling since the kyphoplasty",
     ],
 )
 def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
@@ -130,6 +132,7 @@ def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
         "my legs felt weak from the local for about an hour, now i'm walking normally",
         "my mother had a stroke years ago and has been confused since, is she a candidate?",
         "my dad can barely walk from the fracture, would kyphoplasty help him walk again?",
+        "there continues to be some numbness in my big toe",
     ],
 )
 def test_not_worse_resolved_and_before_the_procedure_are_not_reports(text):
