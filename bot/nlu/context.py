@@ -75,9 +75,12 @@ _PSEUDO_CANCELS = {
 # onset cues that say "now", not "worse": only these lift a hypothetical
 # ("call if it gets worse" stays hypothetical; "told to call if numb, and now i am" not)
 _PRESENT = {"now", "today", "tonight", "this", "since", "started", "starting", "suddenly"}
-# onset cues that say "worse" or "back": after a past or chronic reading, in a later clause
-# of its sentence, they make it new ("numb before the procedure, but now it is worse")
-_WORSE = {"worse", "worsening", "again", "came", "come", "coming", "is", "are"}
+# onset cues that say "worse", "back" or "different": beside a past or chronic reading, in
+# another clause of its sentence, they make it new ("numb before the procedure, but now
+# it is worse")
+_WORSE = {
+    "worse", "worsening", "again", "came", "come", "coming", "is", "are", "feels", "brand", "out",
+}  # fmt: skip
 _FOLLOW_UP = {"it", "this", "that", "they", "these", "started", "i"}
 _WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
 
@@ -350,7 +353,7 @@ class ContextEngine:
             # said to be over, and nothing after says it is back: "fine since"
             return "historical_over"
         past = cues["historical"].any(c_start, c_end, inside) or cues["year"].any(c_start, c_end)
-        worse_after = self._worse_after(end, s_end)
+        worse_after = self._worse_in_sentence(inside, s_start, s_end)
         if past and not onset and not worse_after:
             return "historical"
         if cues["other_person"].any(c_start, c_end, inside) or cues["other_person_sentence"].any(
@@ -363,16 +366,20 @@ class ContextEngine:
             return "chronic"
         return None
 
-    def _worse_after(self, end: int, s_end: int) -> bool:
-        """Later in the sentence it is said to be worse or back, not in a negation or
-        a hypothetical: "i had numbness before the procedure, but now it is worse"."""
-        cue = self.cues["worse"].first(end, s_end)
-        if cue is None:
-            return False
-        c_start = self.clause_start[cue[0]]
-        return not self._negated(cue[0], c_start) and not self._hypothetical(
-            c_start, cue[0], cue[1]
-        )
+    def _worse_in_sentence(self, inside: Tuple[int, int], s_start: int, s_end: int) -> bool:
+        """Elsewhere in the sentence it is said to be worse, back or different, not in a
+        negation or a hypothetical: "numb before the procedure, but now it is worse",
+        "back pain for years but this is different, it is 10/10"."""
+        start, end = inside
+        for cue in (self.cues["worse"].first(s_start, start), self.cues["worse"].first(end, s_end)):
+            if cue is None:
+                continue
+            c_start = self.clause_start[cue[0]]
+            if not self._negated(cue[0], c_start) and not self._hypothetical(
+                c_start, cue[0], cue[1]
+            ):
+                return True
+        return False
 
     def _negated(self, start: int, clause_start: int) -> bool:
         words = self.words

@@ -113,6 +113,8 @@ def test_quotes_around_a_word_do_not_break_a_pattern():
         "mom has dementia but she is much more confused than usual tonight",
         "my leggs feel weaker then before the procedure",
         "i continue to have tingling since the kyphoplasty",
+        "i've had a sore back for ages but this feels different, it's a 9/10",
+        "i had sciatica before, but this shooting pain down my leg is brand new",
     ],
 )
 def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
@@ -133,6 +135,7 @@ def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
         "my mother had a stroke years ago and has been confused since, is she a candidate?",
         "my dad can barely walk from the fracture, would kyphoplasty help him walk again?",
         "there continues to be some numbness in my big toe",
+        "my feet have been numb for years from diabetes, nothing is different",
     ],
 )
 def test_not_worse_resolved_and_before_the_procedure_are_not_reports(text):
