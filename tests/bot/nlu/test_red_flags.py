@@ -290,6 +290,15 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("the pain won't let me sleep", "urgent"),
         ("i haven't slept for two nights with the pain", "urgent"),
         ("nobody told me my legs would be this weak", "urgent"),
+        # positional headaches said by the head, "or" and "not lying"
+        ("my head aches whenever i'm not lying flat", "urgent"),
+        ("i must lie down or my head pounds", "urgent"),
+        ("throbbing head every time i stand", "urgent"),
+        ("bad head pain when upright", "urgent"),
+        # wet from the wound, pain that stops moving or is too much
+        ("my top is damp from the incision again", "urgent"),
+        ("i can barely move with the pain", "urgent"),
+        ("the pain is getting too much", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -325,6 +334,7 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i'm able to move my legs fine",
         "i was able to pee this morning",
         "the battery of my leg brace monitor is dead",
+        "it is too much trouble to drive to the clinic",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
