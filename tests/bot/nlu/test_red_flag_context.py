@@ -115,6 +115,7 @@ def test_quotes_around_a_word_do_not_break_a_pattern():
         "i continue to have tingling since the kyphoplasty",
         "i've had a sore back for ages but this feels different, it's a 9/10",
         "i had sciatica before, but this shooting pain down my leg is brand new",
+        "my right foot tingles more than it did before the kyphoplasty",
     ],
 )
 def test_worse_back_or_new_after_a_past_reading_is_a_report(text):

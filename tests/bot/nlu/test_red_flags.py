@@ -222,6 +222,7 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("my son noticed my trousers were wet and i hadn't felt it", "urgent"),
         ("i haven't felt the urge to pee all day", "urgent"),
         ("i can't tell when my bladder is full", "urgent"),
+        ("grandpa doesn't seem to sense when he has to pee", "urgent"),
         # vomiting that will not stop
         ("i can't stop throwing up", "urgent"),
         ("the vomiting won't stop", "urgent"),
