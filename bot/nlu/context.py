@@ -17,6 +17,7 @@ message rather than a clinical note:
                    neighbour's old chest pain is not
 - background       a candidacy question ("is she a candidate?") about a condition
 - question         asked about in general ("is numbness normal?")
+- not a change     "walk again", "ever since": the change cue in them is taken away
 - uncertain        a past, chronic or background reading in a sentence that also
                    says something changed ("new", "since", "worse", "started"): we
                    cannot tell, so the patient is asked "Are you having this now?"
@@ -74,6 +75,12 @@ _PSEUDO_CANCELS = {
 # onset cues that say "now", not "worse": only these lift a hypothetical
 # ("call if it gets worse" stays hypothetical; "told to call if numb, and now i am" not)
 _PRESENT = {"now", "today", "tonight", "this", "since", "started", "starting", "suddenly"}
+# onset cues that say "worse", "back" or "different": beside a past or chronic reading, in
+# another clause of its sentence, they make it new ("numb before the procedure, but now
+# it is worse")
+_WORSE = {
+    "worse", "worsening", "again", "came", "come", "coming", "is", "are", "feels", "brand", "out",
+}  # fmt: skip
 _FOLLOW_UP = {"it", "this", "that", "they", "these", "started", "i"}
 _WORD_LISTS = {"question_words", "modal", "possessive", "auxiliaries", "pronouns"}
 
@@ -142,7 +149,9 @@ class CueTable:
         table["other_person_sentence"] = ctx["other_person"]["sentence"]
         table["onset"] = ctx["onset"]
         table["change"] = ctx["change"]
+        table["not_change"] = ctx.get("not_change", [])
         table["present"] = [p for p in ctx["onset"] if p[0] in _PRESENT]
+        table["worse"] = [p for p in ctx["onset"] if p[0] in _WORSE]
         table["pseudo"] = ctx["pseudo"]
         table["experiencer"] = ctx["personal"]["experiencer"]
         table["modal"] = [(w,) for w in ctx["modal"]]
@@ -191,14 +200,21 @@ class ContextEngine:
         for s, e in self.cues["negation"].spans:
             self.negation_at[s] = min(e, self.negation_at.get(s, e))
         self._onset_wins()
-        covered = [False] * len(words)  # inside a chronic or resolved phrase
-        for key in ("chronic", "resolved"):
+        covered = [False] * len(words)  # inside a chronic, resolved or not-a-change phrase
+        for key in ("chronic", "resolved", "not_change"):
             for s, e in self.cues[key].spans:
                 # "fading now", "fine since": the word after the phrase belongs to it
                 e += e < len(words) and words[e] in ("now", "since")
                 covered[s:e] = [True] * (e - s)
-        for key in ("onset", "change"):  # "nothing new", "fine since": not a change
+        for key in ("onset", "change", "worse"):  # "nothing new", "fine since": not a change
             spans = [(s, e) for s, e in self.cues[key].spans if not any(covered[s:e])]
+            self.cues[key] = Spans(spans, self)
+        for key in ("onset", "change", "worse"):  # "it might get worse": foreseen, not told
+            spans = [
+                (s, e)
+                for s, e in self.cues[key].spans
+                if not self._hypothetical(self.clause_start[s], s, e)
+            ]
             self.cues[key] = Spans(spans, self)
         self.list_status: Dict[int, str] = {}
 
@@ -337,17 +353,33 @@ class ContextEngine:
             # said to be over, and nothing after says it is back: "fine since"
             return "historical_over"
         past = cues["historical"].any(c_start, c_end, inside) or cues["year"].any(c_start, c_end)
-        if past and not onset:
+        worse_after = self._worse_in_sentence(inside, s_start, s_end)
+        if past and not onset and not worse_after:
             return "historical"
         if cues["other_person"].any(c_start, c_end, inside) or cues["other_person_sentence"].any(
             s_start, s_end, inside
         ):
             return "other_person"
-        if onset:
+        if onset or worse_after:
             return None
         if cues["chronic"].any(s_start, s_end, inside):
             return "chronic"
         return None
+
+    def _worse_in_sentence(self, inside: Tuple[int, int], s_start: int, s_end: int) -> bool:
+        """Elsewhere in the sentence it is said to be worse, back or different, not in a
+        negation or a hypothetical: "numb before the procedure, but now it is worse",
+        "back pain for years but this is different, it is 10/10"."""
+        start, end = inside
+        for cue in (self.cues["worse"].first(s_start, start), self.cues["worse"].first(end, s_end)):
+            if cue is None:
+                continue
+            c_start = self.clause_start[cue[0]]
+            if not self._negated(cue[0], c_start) and not self._hypothetical(
+                c_start, cue[0], cue[1]
+            ):
+                return True
+        return False
 
     def _negated(self, start: int, clause_start: int) -> bool:
         words = self.words

@@ -14,8 +14,12 @@ from typing import Dict, List, Set
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "`": "'"})
 _CONTRACTIONS = [
     (re.compile(r"\bcan'?t\b|\bcan not\b|\bcannot\b|\bcnt\b"), "cannot"),
+    # "couldn't walk" is read as "cannot walk": a past tense is told by its own cues
+    (re.compile(r"\bcould ?n'?t\b|\bcould not\b"), "cannot"),
     (re.compile(r"\bwon'?t\b"), "will not"),
     (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
+    # "not able to walk" is "unable to walk", not a negated "able to walk"
+    (re.compile(r"\bnot able to\b"), "unable to"),
     (re.compile(r"\bi'm\b"), "i am"),
     (re.compile(r"\b(i|you|we|they)'ve\b"), r"\1 have"),
     (re.compile(r"\b(i|you|we|they|he|she)'ll\b"), r"\1 will"),

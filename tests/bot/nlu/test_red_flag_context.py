@@ -99,3 +99,58 @@ def test_a_question_followed_by_when_it_started_is_a_report():
 
 def test_quotes_around_a_word_do_not_break_a_pattern():
     assert detector().detect('mom started seeing ""bugs"" on the walls').tier == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have pins and needles in my foot i never had before my surgery",
+        "my legs feel weaker compared to before the procedure",
+        "i had numbness before the procedure but now it's much worse",
+        "my feet were numb for years from diabetes, but they are worse now",
+        "the tingling went away but it came back tonight",
+        "my leg is still numb from the block and it's not wearing off",
+        "mom has dementia but she is much more confused than usual tonight",
+        "my leggs feel weaker then before the procedure",
+        "i continue to have tingling since the kyphoplasty",
+        "i've had a sore back for ages but this feels different, it's a 9/10",
+        "i had sciatica before, but this shooting pain down my leg is brand new",
+        "my right foot tingles more than it did before the kyphoplasty",
+    ],
+)
+def test_worse_back_or_new_after_a_past_reading_is_a_report(text):
+    assert detector().detect(text).tier, statuses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i had numbness before the procedure, but it isn't worse",
+        "i had numbness before the procedure and the nurse said it might get worse",
+        "i had chills the first night but they stopped",
+        "the tingling lasted a few minutes and then stopped",
+        "my leg is a little numb but it's wearing off",
+        "felt short of breath on the stairs before my fracture, nothing like that now",
+        "my mom is bedbound with severe back pain, is kyphoplasty an option?",
+        "my legs felt weak from the local for about an hour, now i'm walking normally",
+        "my mother had a stroke years ago and has been confused since, is she a candidate?",
+        "my dad can barely walk from the fracture, would kyphoplasty help him walk again?",
+        "there continues to be some numbness in my big toe",
+        "my feet have been numb for years from diabetes, nothing is different",
+    ],
+)
+def test_not_worse_resolved_and_before_the_procedure_are_not_reports(text):
+    found = detector().detect(text)
+    assert not found.tier and not found.uncertain, statuses(text)
+
+
+def test_a_resolved_word_that_means_prevented_is_not_resolved():
+    assert detector().detect("my legs are numb and it stopped me from walking").tier
+
+
+def test_not_walking_normally_is_not_walking_normally():
+    assert detector().detect("my legs are weak and i'm not walking normally").tier
+
+
+def test_a_question_about_what_the_patient_can_barely_do_is_theirs():
+    assert detector().detect("is it normal that i can barely walk?").tier
