@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from typing import Callable, List, Type
+from typing import Callable, Iterator, List, Type
 from urllib.parse import parse_qs
 
 from tests.support.loopback import LoopbackServer, QuietHandler, free_port
@@ -118,3 +118,19 @@ class FakeTwilio(LoopbackServer):
                 )
 
         return Handler
+
+
+def serve_fake_twilio(monkeypatch) -> Iterator[FakeTwilio]:
+    """A started FakeTwilio with the outbound sender's settings pointing at it (the body of
+    the `fake_twilio` and `twilio` fixtures); stopped when the generator closes."""
+    from bot.settings import get_settings
+    from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER
+
+    api = FakeTwilio().start()
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("TWILIO_FROM_NUMBER", CLINIC_NUMBER)
+    monkeypatch.setenv("TWILIO_API_BASE", api.url)
+    get_settings.cache_clear()
+    yield api
+    api.stop()

@@ -8,8 +8,7 @@ from typing import Iterator
 import pytest
 
 from bot.settings import get_settings
-from tests.support.fake_twilio import FakeTwilio
-from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER
+from tests.support.fake_twilio import FakeTwilio, serve_fake_twilio
 
 _SETTINGS = (
     "TWILIO_ACCOUNT_SID",
@@ -32,11 +31,4 @@ def no_twilio_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def fake_twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
     """A fake Messages API, with the outbound sender's settings pointing at it."""
-    api = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-    monkeypatch.setenv("TWILIO_FROM_NUMBER", CLINIC_NUMBER)
-    monkeypatch.setenv("TWILIO_API_BASE", api.url)
-    get_settings.cache_clear()
-    yield api
-    api.stop()
+    yield from serve_fake_twilio(monkeypatch)

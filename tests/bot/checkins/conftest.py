@@ -14,8 +14,8 @@ from bot.checkins.store import CheckinStore
 from bot.settings import get_settings
 from bot.store import Store, get_store
 from tests.support.clock import FakeClock, at
-from tests.support.fake_twilio import FakeTwilio
-from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER, PATIENT
+from tests.support.fake_twilio import FakeTwilio, serve_fake_twilio
+from tests.support.sms import PATIENT
 
 ZONE = "America/Chicago"
 PROCEDURE = "2026-06-01 10:30"  # a Monday, no clock change near
@@ -63,14 +63,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwilio]:
     """The fake Messages API, with the outbound sender's settings pointing at it."""
-    api = FakeTwilio().start()
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-    monkeypatch.setenv("TWILIO_FROM_NUMBER", CLINIC_NUMBER)
-    monkeypatch.setenv("TWILIO_API_BASE", api.url)
-    get_settings.cache_clear()
-    yield api
-    api.stop()
+    yield from serve_fake_twilio(monkeypatch)
 
 
 @pytest.fixture
