@@ -4,6 +4,7 @@
 - `conversation`: the turns around the report, from Rasa's tracker store (the `events`
   table in the same file; conversations the retention period deleted show none);
 - `attempts`: every delivery attempt of every notification;
+- `checkin_answers`: the patient's check-in answers, when the number is enrolled;
 - `acknowledge`, `resolve` (with an outcome and a note) and `reopen`, each audited in
   the transaction that makes the change.
 """
@@ -14,6 +15,7 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from bot import audit, clock
+from bot.escalations import phone_from_sender
 from bot.store import Store, iso
 from bot.tiers import rank
 
@@ -87,6 +89,27 @@ def attempts(store: Store, escalation_id: int) -> List[Dict[str, Any]]:
     ).fetchall()
     names = ("outbox_id", "notifier", "reason", "at", "ok", "error")
     return [dict(zip(names, row, strict=True)) for row in found]
+
+
+def checkin_answers(store: Store, row: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The check-ins of the alert's number (its SMS sender, else its callback number), newest
+    programme first, each with the answer read from it, in due order; [] when not enrolled."""
+    phone = phone_from_sender(row.get("sender") or "") or row.get("callback_number")
+    if not phone:
+        return []
+    programme = store.db.execute(
+        "select id from checkin_enrolments where phone = ? order by id desc limit 1", [phone]
+    ).fetchone()
+    if not programme:
+        return []
+    found = store.db.execute(
+        "select s.key, s.due_at, s.status, r.received_at, r.text, r.kind, r.value, r.alert "
+        "from checkin_schedule s left join checkin_replies r on r.checkin_id = s.id "
+        "where s.enrolment_id = ? order by s.due_at, s.id, r.id",
+        [programme[0]],
+    ).fetchall()
+    names = ("key", "due_at", "status", "received_at", "text", "kind", "value", "alert")
+    return [dict(zip(names, r, strict=True)) for r in found]
 
 
 def _move(

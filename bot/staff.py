@@ -194,6 +194,7 @@ def make_handler(path: Path, settings: Settings) -> type:
                 audit.rows(store, row["id"], limit=50),
                 name,
                 csrf,
+                alerts.checkin_answers(store, row),
             )
             self._send(HTTPStatus.OK, page)
 

@@ -200,6 +200,25 @@ def _attempt_row(attempt: Dict[str, Any]) -> str:
     )
 
 
+def _checkins(checkins: List[Dict[str, Any]]) -> str:
+    """The check-in answers of an enrolled patient (nothing when not enrolled)."""
+    if not checkins:
+        return ""
+    rows = "".join(
+        f"<tr><td data-label='Check-in'>{_e(c['key'])}</td>"
+        f"<td data-label='Due'>{_e(c['due_at'])}</td>"
+        f"<td data-label='Status'>{_e(c['status'])}</td>"
+        f"<td data-label='Answer'>{_e(c['text'] or '-')}"
+        f"{' (' + _e(c['kind']) + ': ' + _e(c['value']) + ')' if c['value'] else ''}"
+        f"{' <strong>worrying</strong>' if c['alert'] else ''}</td></tr>"
+        for c in checkins
+    )
+    return (
+        "<h2>Check-in answers</h2><table><thead><tr><th>Check-in</th><th>Due (UTC)</th>"
+        f"<th>Status</th><th>Answer</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
 def alert_page(
     row: Dict[str, Any],
     turns: List[Dict[str, Any]],
@@ -207,6 +226,7 @@ def alert_page(
     history: List[Dict[str, Any]],
     user: str,
     csrf: str,
+    checkins: Optional[List[Dict[str, Any]]] = None,
 ) -> str:
     said = (
         "".join(
@@ -240,6 +260,7 @@ def alert_page(
         f"<tr><th>Reported</th><td>{_e(row['created_at'])} UTC "
         f"({waited(row['created_at'])} ago)</td></tr></tbody></table>"
         f"<h2>What they said</h2>{said}<h2>Reports</h2><ul>{reports}</ul>"
+        f"{_checkins(checkins or [])}"
         f"<h2>Action</h2>{_actions(row, csrf)}"
         "<h2>Notifications</h2><table><thead><tr><th>Notifier</th><th>Why</th><th>At</th>"
         f"<th>Result</th></tr></thead><tbody>{sent}</tbody></table>"

@@ -149,3 +149,44 @@ def test_a_database_from_before_gets_the_new_columns(tmp_path):
         assert {"outcome", "acknowledged_by", "resolved_by"} <= columns
     finally:
         store.close()
+
+
+def test_an_enrolled_patients_alert_shows_the_check_in_answers(store):
+    from datetime import datetime, timezone
+
+    from bot import staff_pages
+    from bot.checkins.schedule import load_schedule
+    from bot.checkins.store import CheckinStore
+
+    checkins = CheckinStore(store)
+    at = datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)
+    programme = checkins.enrol(
+        phone="+15555550123",
+        procedure="kyphoplasty",
+        procedure_at=at,
+        zone="America/Chicago",
+        enrolled_by="RN Lee",
+        schedule=load_schedule(),
+        now=at,
+    )
+    first = checkins.checkins(programme)[0]
+    checkins.add_reply(
+        enrolment_id=programme,
+        checkin_id=first["id"],
+        message_sid="SM" + "a" * 32,
+        text="8 <b>worse</b>",
+        kind="pain",
+        value="8",
+        alert=True,
+        now=at,
+    )
+    row = store.get(reported(store, sender="sms:+15555550123"))
+    answers = alerts.checkin_answers(store, row)
+    assert answers[0]["text"] == "8 <b>worse</b>" and answers[0]["alert"]
+    assert len(answers) == len(checkins.checkins(programme))
+    page = staff_pages.alert_page(row, [], [], [], "RN Lee", "csrf", answers)
+    assert "Check-in answers" in page and "8 &lt;b&gt;worse&lt;/b&gt;" in page
+    assert "<b>worse" not in page
+    other = store.get(reported(store, sender="rest:b", ts=200.0))
+    assert alerts.checkin_answers(store, other) == []
+    assert "Check-in answers" not in staff_pages.alert_page(other, [], [], [], "RN Lee", "c")
