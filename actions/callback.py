@@ -15,7 +15,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.escalations import declines_call, is_skip, normalise_phone
+from bot.escalations import is_skip, normalise_phone
 from bot.store import get_store
 
 DECLINE_INTENTS = {"deny", "decline_callback"}
@@ -40,7 +40,7 @@ class ValidateCallbackForm(FormValidationAction):
         domain: DomainDict,
     ) -> Dict[str, Any]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if is_skip(slot_value) or declines_call(slot_value) or intent in DECLINE_INTENTS:
+        if is_skip(slot_value) or intent in DECLINE_INTENTS:
             return {"callback_number": "skip"}
         text = tracker.latest_message.get("text") or ""
         number = normalise_phone(slot_value) or normalise_phone(text)

@@ -59,19 +59,18 @@ def normalise_phone(text: str) -> Optional[str]:
     return None
 
 
-def is_skip(text: Any) -> bool:
-    return isinstance(text, str) and text.strip().lower().strip(".!") in SKIP_WORDS
-
-
 _DECLINES = re.compile(
     r"\b(skip( it)?|no( phone)? call|(do not|don'?t|dont|rather not|won'?t) (want|need|get)"
     r"( a| any)?( phone)? call|don'?t call|dont call|no need to call|not call me)\b"
 )
 
 
-def declines_call(text: Any) -> bool:
-    """'skip it, my daughter is taking me in', 'we'd rather not get a call', 'dont call me'."""
-    return isinstance(text, str) and bool(_DECLINES.search(text.lower()))
+def is_skip(text: Any) -> bool:
+    """A reply that turns the call down: a skip word alone ("skip", "no thanks") or a phrase
+    ("skip it, my daughter is taking me in", "we'd rather not get a call", "dont call me")."""
+    if not isinstance(text, str):
+        return False
+    return text.strip().lower().strip(".!") in SKIP_WORDS or bool(_DECLINES.search(text.lower()))
 
 
 def last_user_event(events: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
