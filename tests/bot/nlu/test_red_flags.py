@@ -300,6 +300,11 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("my top is damp from the incision again", "urgent"),
         ("i can barely move with the pain", "urgent"),
         ("the pain is getting too much", "urgent"),
+        # not feeling the need to go, said with the bathroom; retention said with both
+        ("i cant feel when i need to go to the bathroom anymore", "urgent"),
+        ("can't poop or pee and my belly hurts", "urgent"),
+        # bleeding said by its amount and place
+        ("theres a lot of bleeding from where they went in", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -336,6 +341,10 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i was able to pee this morning",
         "the battery of my leg brace monitor is dead",
         "it is too much trouble to drive to the clinic",
+        "can the procedure make my leg numb",
+        "i had shortness of breath from my asthma before, it is under control",
+        "the chest pain i had was from reflux, it was checked and gone. when can i drive",
+        "i need to go to the clinic tomorrow, can't tell when they open",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
