@@ -160,12 +160,18 @@ class RedFlagDetector:
                 unrelated[name] = Finding(name, self.symptom_tier[name], "unrelated", words_)
                 continue
             spans.append((name, start, end))
-        spans.extend(("fever", i, i + 1) for i in self._fever_readings(words, engine))
+        readings = self._fever_readings(words, engine)
+        spans.extend(("fever", i, i + 1) for i in readings)
+        # "a slight fever, 99.8": the word is answered by the number, under the threshold;
+        # asked about ("Are you having this now?") rather than reported
+        measured_low = not readings and bool(self._fever_readings(words, engine, below=True))
         findings: Dict[Tuple[str, str], Finding] = {}
         for name, start, end in _longest_per_symptom(spans):
             if reports_only and (name, REPORT) in findings:
                 continue
             status = engine.status(start, end)
+            if name == "fever" and status == REPORT and measured_low:
+                status = "question"
             finding = Finding(name, self.symptom_tier[name], status, " ".join(words[start:end]))
             findings.setdefault((name, status), finding)
         for name, places in excluded.items():  # another sense of the words: "cabin fever"
@@ -235,23 +241,35 @@ class RedFlagDetector:
             places.sort()
         return found
 
-    def _fever_readings(self, words: Sequence[str], engine: ContextEngine) -> List[int]:
-        """Indexes of temperature readings at or above the clinic's threshold."""
+    def _fever_readings(
+        self, words: Sequence[str], engine: ContextEngine, below: bool = False
+    ) -> List[int]:
+        """Indexes of temperature readings at or above the clinic's threshold (`below`:
+        the readings of a body temperature under it, 95-threshold F or 35-threshold C)."""
         hits = []
         for i, word in enumerate(words):
             if not NUMBER.match(word):
                 continue
             value = float(word)
             start, end = engine.clause(i)
+            if below:  # "a slight fever, 99.8": the word may sit just across a comma
+                start, end = max(0, i - 4), min(len(words), i + 3)
             if not engine.cues["temperature"].any(start, end):
                 continue
             unit = words[i + 1] if i + 1 < len(words) else ""
             celsius = unit == "c" or (unit != "f" and value <= 43.5)
-            in_range = (
-                self.fever_threshold_c <= value <= 43.5
-                if celsius
-                else self.fever_threshold_f <= value <= 110
-            )
+            if below:
+                in_range = (
+                    35.0 <= value < self.fever_threshold_c
+                    if celsius
+                    else 95.0 <= value < self.fever_threshold_f
+                )
+            else:
+                in_range = (
+                    self.fever_threshold_c <= value <= 43.5
+                    if celsius
+                    else self.fever_threshold_f <= value <= 110
+                )
             if in_range:
                 hits.append(i)
         return hits
@@ -302,7 +320,10 @@ class _Keys:
         def commonness(index: int, spec: Dict[str, Any]) -> Tuple[float, int]:
             value = spec["LOWER"]
             alternatives = [value] if isinstance(value, str) else value.get("IN", [])
-            common = sum(a in STOP_WORDS for a in alternatives)
+            # punctuation is the commonest token of all: never a pattern's key
+            common = sum(
+                a in STOP_WORDS or not any(c.isalnum() for c in a) for a in alternatives
+            )
             return (common / len(alternatives) if alternatives else 0.0, -index)
 
         ids: Dict[str, int] = {}

@@ -16,12 +16,11 @@ def test_the_train_split_is_counted_by_flag():
     assert 0 <= result.caught <= result.reports
 
 
-# The second collection round (ids r477 and up) added train reports the detector was not tuned
-# on yet. These were its misses among them on arrival: the list may only shrink. Any other miss
-# (a regression, or a later row) fails, and so does any plain question that escalates.
-NOT_YET_TUNED_ON = frozenset(
-    "r505 r517 r525 r527 r530 r532 r533 r535 r544 r585 r597 r608 r634 r641 r722 r723".split()
-)
+# Train reports the detector does not catch, each for a reason: the list may only shrink. Any
+# other miss (a regression, or a later row) fails, and so does any plain question that escalates.
+# - r527 "more and more unwell since she came home, weaker and not eating": a decline with no
+#   one warning sign in it; the classifier, not the lexicon, has to read it.
+NOT_YET_TUNED_ON = frozenset({"r527"})
 
 
 def test_train_recall_is_complete_but_for_rows_not_yet_tuned_on():

@@ -305,6 +305,18 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("can't poop or pee and my belly hurts", "urgent"),
         # bleeding said by its amount and place
         ("theres a lot of bleeding from where they went in", "urgent"),
+        # round 2 of the corpus (train half): straining, a trickle, a split wound, a smell,
+        # a hard belly, a clot's calf, a score that jumped, a rash after the dye
+        ("i have to strain to pee and only a little comes out", "urgent"),
+        ("now i can hardly pee, just a trickle", "urgent"),
+        ("two of the stitches have come apart", "urgent"),
+        ("there's a funny smell under the dressing", "urgent"),
+        ("not pooped in 6 days and my stomach is swollen and hurts", "urgent"),
+        ("my left calf is swollen and tender", "urgent"),
+        ("the pain went from a 2 this morning to a 9", "urgent"),
+        ("itchy rash spreading up my arms since the dye", "emergency"),
+        ("i can barely lift my legs onto the bed", "emergency"),
+        ("headache all day, only when i stand up", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -342,6 +354,9 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "the battery of my leg brace monitor is dead",
         "it is too much trouble to drive to the clinic",
         "can the procedure make my leg numb",
+        "a slight fever, 99.6, is that normal after the procedure?",
+        "my mum has fainted a few times over the years, can she still have it?",
+        "the x-ray showed a slight collapse of the vertebra",
         "i had shortness of breath from my asthma before, it is under control",
         "the chest pain i had was from reflux, it was checked and gone. when can i drive",
         "i need to go to the clinic tomorrow, can't tell when they open",
