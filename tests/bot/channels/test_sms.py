@@ -402,6 +402,11 @@ def test_every_opt_out_word_opts_out(word):
         "no more messages pls",
         "I don't want these texts anymore",
         "stop sending me messages",
+        "please remove my number",
+        "i no longer want text messages",
+        "do not text me again",
+        "cancel the texts",
+        "i'd like to stop getting these",
     ],
 )
 def test_an_opt_out_in_plain_words_is_honoured_as_stop(text):
@@ -412,7 +417,16 @@ def test_an_opt_out_in_plain_words_is_honoured_as_stop(text):
     assert assistant.texts == []  # not answered with an unrelated offer
 
 
-@pytest.mark.parametrize("text", ["how do I opt out of these texts?", "too many texts", "stop it"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I opt out of these texts?",
+        "too many texts",
+        "stop it",
+        "enough texts please",
+        "this is not my phone",
+    ],
+)
 def test_a_message_that_may_be_an_opt_out_is_asked_about(text):
     assistant = Assistant()
     [(_, texts)] = exchange(channel(), assistant, text)
