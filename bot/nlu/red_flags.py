@@ -321,9 +321,7 @@ class _Keys:
             value = spec["LOWER"]
             alternatives = [value] if isinstance(value, str) else value.get("IN", [])
             # punctuation is the commonest token of all: never a pattern's key
-            common = sum(
-                a in STOP_WORDS or not any(c.isalnum() for c in a) for a in alternatives
-            )
+            common = sum(a in STOP_WORDS or not any(c.isalnum() for c in a) for a in alternatives)
             return (common / len(alternatives) if alternatives else 0.0, -index)
 
         ids: Dict[str, int] = {}
