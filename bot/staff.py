@@ -80,6 +80,10 @@ class StaffServer:
         try:
             self._loop.run_forever()
             self._loop.run_until_complete(self._stop())
+            left = asyncio.all_tasks(self._loop)  # e.g. a request still being answered
+            for task in left:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
         finally:
             self._loop.close()
 
