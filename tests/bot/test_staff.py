@@ -380,3 +380,9 @@ def test_a_change_waiting_for_the_database_does_not_stall_other_pages(page):
         blocker.close()
         waiting.join(30)
     assert result == [303] and store.get(1)["status"] == "acknowledged"
+
+
+def test_a_port_in_use_fails_at_start_not_later(page):
+    _, store = page
+    with pytest.raises(OSError):
+        staff.serve(store, get_settings())  # the fixture's server holds STAFF_PORT
