@@ -1,5 +1,5 @@
 """The staff pages as a Sanic app: named sign-in, the alert queue, each alert, the audit log
-and a machine API. `create_app(settings, db_path)` builds it; `bot.staff` serves it.
+and a machine API. `create_app(settings)` builds it; `bot.staff` serves it.
 
 Every route is one row of `ROUTES` (method, path, view, access): the one place to add a page.
 A view is a plain function run in a worker thread with a `Call` (the request, a Store opened
@@ -303,8 +303,9 @@ def _handler(route: Route, settings: Settings) -> Callable[..., Any]:
     return handle
 
 
-def create_app(settings: Settings, db_path: Path) -> Sanic:
-    """The staff pages' app, reading and writing the SQLite file at `db_path`."""
+def create_app(settings: Settings, db_path: Optional[Path] = None) -> Sanic:
+    """The staff pages' app, reading and writing the SQLite file at `db_path` (by default
+    ASSISTANT_DB's)."""
     app = Sanic(f"staff_{next(_names)}", configure_logging=False)
     app.config.update(
         {
@@ -317,7 +318,7 @@ def create_app(settings: Settings, db_path: Path) -> Sanic:
             "FALLBACK_ERROR_FORMAT": "text",
         }
     )
-    app.ctx.db_path = Path(db_path)
+    app.ctx.db_path = Path(db_path or settings.assistant_db)
     for route in ROUTES:
         app.add_route(
             _handler(route, settings),
