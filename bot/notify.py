@@ -28,6 +28,10 @@ class NotifyError(Exception):
     """A notification could not be delivered (the worker retries it)."""
 
 
+class NotSent(Exception):
+    """A notification that will not be sent, for good (recorded with why, not retried)."""
+
+
 class Notifier(Protocol):
     def send(self, notification_id: int, escalation: Dict[str, Any]) -> None: ...
 
@@ -174,13 +178,38 @@ class PatientSmsNotifier:
             raise NotifyError(f"patient sms: {error}") from error
 
 
+class PatientWebNotifier:
+    """Shows the patient, in the website chat if it is open, that the clinic is still trying
+    to reach them (`bot.patient_followup`, through `bot.channels.web_push`). A chat that is
+    not open gets nothing, and that is final; a conversation that is not a website chat, or
+    a push the Rasa server refuses or cannot be reached for, is an error (retried)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def send(self, notification_id: int, escalation: Dict[str, Any]) -> None:
+        from bot.channels.web_push import PushError, push
+
+        conversation = escalation.get("sender") or ""
+        if not conversation:
+            raise NotSent("the conversation is no longer kept")
+        try:
+            push(self.settings, conversation, "patient_still_trying")
+        except PushError as error:
+            if error.not_open:
+                raise NotSent("the chat was not open") from error
+            raise NotifyError(f"patient web: {error}") from error
+
+
 def build(name: str, settings: Settings) -> Notifier:
-    """The notifier called `name` ("webhook", "email", "sms" or "patient_sms")."""
+    """The notifier called `name` ("webhook", "email", "sms", "patient_sms" or
+    "patient_web")."""
     kinds = {
         "webhook": WebhookNotifier,
         "email": EmailNotifier,
         "sms": SmsNotifier,
         "patient_sms": PatientSmsNotifier,
+        "patient_web": PatientWebNotifier,
     }
     return kinds[name](settings)
 
@@ -192,7 +221,7 @@ def backoff(attempts: int, base: float, ceiling: float) -> float:
 
 def deliver_due(store: Any, settings: Settings, now: Optional[Any] = None) -> Dict[str, int]:
     """Send every due notification once; failures are rescheduled with backoff."""
-    sent = failed = 0
+    sent = failed = not_sent = 0
     built: Dict[str, Notifier] = {}
     for row in store.due_notifications(now=now):
         escalation = store.get(row["escalation_id"])
@@ -200,6 +229,9 @@ def deliver_due(store: Any, settings: Settings, now: Optional[Any] = None) -> Di
             notifier = built.get(row["notifier"]) or build(row["notifier"], settings)
             built[row["notifier"]] = notifier
             notifier.send(row["id"], escalation)
+        except NotSent as reason:
+            store.mark_attempt(row["id"], ok=True, error=f"not sent: {reason}", now=now)
+            not_sent += 1
         except (NotifyError, ValueError) as error:
             attempts = row["attempts"] + 1
             delay = backoff(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
@@ -208,4 +240,4 @@ def deliver_due(store: Any, settings: Settings, now: Optional[Any] = None) -> Di
         else:
             store.mark_attempt(row["id"], ok=True, now=now)
             sent += 1
-    return {"sent": sent, "failed": failed}
+    return {"sent": sent, "failed": failed, "not_sent": not_sent}

@@ -108,5 +108,6 @@ def sms_media() -> str:
 
 
 def patient_still_trying() -> str:
-    """Texted once to a patient whose warning sign nobody has acknowledged in time."""
+    """Sent once (a text, or in the open website chat) to a patient whose warning sign nobody
+    has acknowledged in time."""
     return say("patient_still_trying")

@@ -39,6 +39,10 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     # at start-up when unset, so a local run needs no configuration
     if not env.get("ACTION_SERVER_SECRET", "").strip():
         env["ACTION_SERVER_SECRET"] = secrets.token_urlsafe(32)
+    # the worker shows the patient follow-up in an open website chat through the Rasa
+    # server (bot/channels/web_push.py); both processes get the same secret
+    if not env.get("WEB_PUSH_SECRET", "").strip():
+        env["WEB_PUSH_SECRET"] = secrets.token_urlsafe(32)
     # credentials.yml names these; Rasa refuses to start when a ${VAR} is undefined
     env.setdefault("TWILIO_AUTH_TOKEN", "")
     env.setdefault("TWILIO_WEBHOOK_URL", "")
@@ -118,6 +122,8 @@ class Servers:
         # (an empty value, as a copied .env.example has, counts as not told)
         if not self.env.get("WEB_ALLOWED_ORIGINS", "").strip():
             self.env["WEB_ALLOWED_ORIGINS"] = " ".join(local_origins(self.rasa_port))
+        if not self.env.get("WEB_PUSH_URL", "").strip():
+            self.env["WEB_PUSH_URL"] = f"http://127.0.0.1:{self.rasa_port}/webhooks/web/push"
 
     def start_actions(self, **popen: object) -> None:
         self.processes["actions"] = subprocess.Popen(

@@ -71,6 +71,8 @@ class Settings:
     clinic_timezone: str = "America/Chicago"
     staff_trusted_proxies: Tuple[str, ...] = ()
     checkins_schedule: Optional[Path] = None
+    web_push_url: Optional[str] = None
+    web_push_secret: Optional[str] = None
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -170,6 +172,8 @@ def get_settings() -> Settings:
         escalation_chain=tuple(
             n for n in re.split(r"[,\s]+", os.environ.get("ESCALATION_CHAIN", "").lower()) if n
         ),
+        web_push_url=os.environ.get("WEB_PUSH_URL") or None,
+        web_push_secret=os.environ.get("WEB_PUSH_SECRET") or None,
         checkins_schedule=Path(os.environ["CHECKINS_SCHEDULE"]).expanduser()
         if os.environ.get("CHECKINS_SCHEDULE")
         else None,

@@ -191,7 +191,10 @@ def _actions(row: Dict[str, Any], csrf: str) -> str:
 
 
 def _attempt_row(attempt: Dict[str, Any]) -> str:
-    result = "delivered" if attempt["ok"] else _e(attempt["error"] or "pending")
+    if attempt["ok"]:  # done: delivered, or not sent for good (the error says why)
+        result = _e(attempt["error"]) if attempt["error"] else "delivered"
+    else:
+        result = _e(attempt["error"] or "pending")
     return (
         f"<tr><td data-label='Notifier'>{_e(attempt['notifier'])}</td>"
         f"<td data-label='Why'>{_e(attempt['reason'])}</td>"

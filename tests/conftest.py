@@ -29,6 +29,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
     configure_structlog(logging.WARNING)
 
+    # Each start of a Sanic app rewrites Sanic's protocol methods (its "TouchUp"), which works
+    # once per process unless in test mode. The worker starts one staff app; tests start one
+    # per test, so they run in test mode, as Sanic's own test client does.
+    from sanic import Sanic
+
+    Sanic.test_mode = True
+
 
 @pytest.fixture(autouse=True)
 def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -20,6 +20,8 @@ Differences from Rasa 3.6's stock `socketio` channel:
 - bot messages go out whole, buttons as quick replies, urgent answers tagged with the
   numbers to call; "the assistant is typing" is sent while the assistant works;
 - it serves the demo clinic page and the widget's files (`bot/channels/web_page.py`);
+- the worker can show a message from bot/replies.yml in an open chat (`web_push`: the
+  patient follow-up), which is kept in the conversation's history;
 - a message runs in python-socketio's own task, not in the connection's, so a phone whose
   connection drops mid-turn still has the turn processed and a warning sign escalated;
 - message text is never logged.
@@ -36,11 +38,12 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic
 from socketio import AsyncServer
 
 from bot import replies
-from bot.channels import web_page, web_sessions
+from bot.channels import web_page, web_push, web_sessions
 from bot.channels.web_messages import bot_payload, clinic_info, history
 from bot.channels.web_sessions import browser_key, get_web_sessions, idle_seconds
 from bot.long_messages import read_message
@@ -174,6 +177,7 @@ class WebInput(SocketIOInput):
         chat = _ChannelBlueprint(self, sio, "web_chat", __name__)
         web_page.add_routes(chat)
         web_sessions.add_routes(chat, origin_allowed)
+        web_push.add_routes(chat, self)
 
         @sio.on("connect")
         async def connect(sid: str, environ: Dict[str, Any], auth: Any = None) -> bool:
@@ -337,6 +341,25 @@ class WebInput(SocketIOInput):
             await self._say(conversation, replies.not_kept())
         if incoming.truncated:
             await self._say(conversation, replies.truncated_note())
+
+    async def push(self, conversation: str, text: str, name: str) -> int:
+        """Show `text` (the reply called `name`) in every socket bound to the conversation
+        and keep it in its history; returns how many sockets, 0 when the chat is not open."""
+        sockets = sum(1 for bound in self.sessions.values() if bound == conversation)
+        if not sockets or self.sio is None:
+            return 0
+        agent = self._agent()
+        if agent is not None:
+            try:
+                async with agent.lock_store.lock(conversation):
+                    tracker = await agent.tracker_store.retrieve(conversation)
+                    if tracker is not None:
+                        tracker.update(BotUttered(text, metadata={"utter_action": name}))
+                        await agent.tracker_store.save(tracker)
+            except Exception:
+                logger.exception("web chat: a pushed message could not be kept in the history")
+        await self._say(conversation, text)
+        return sockets
 
     async def _say(self, room: str, text: str) -> None:
         assert self.sio is not None

@@ -104,3 +104,42 @@ def test_without_a_chain_every_notifier_hears_at_once(receivers, store, monkeypa
     get_settings.cache_clear()
     assert sent_to(store, report(store)) == ["webhook", "email"]
     assert escalation_chain.climb(store, get_settings()) == 0
+
+
+def test_webhook_then_the_on_call_sms_then_email_to_the_practice_manager(
+    receivers, store, now, monkeypatch
+):
+    """The README's chain, each step a different notifier, with nobody acknowledging."""
+    from tests.support.fake_twilio import FakeTwilio
+    from tests.support.sms import ACCOUNT_SID, AUTH_TOKEN, CLINIC_NUMBER
+
+    twilio = FakeTwilio().start()
+    try:
+        for name, value in {
+            "ESCALATION_CHAIN": "webhook,sms,email",
+            "NOTIFY_SMS_TO": "+15555550177",
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": CLINIC_NUMBER,
+            "TWILIO_API_BASE": twilio.url,
+            "CLINIC_OPEN_HOURS": "",  # always open: no at-once SMS after hours
+        }.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        settings = get_settings()
+        _, smtp = receivers
+        escalation_id = report(store)
+        assert sent_to(store, escalation_id) == ["webhook"]
+        for step in ("sms", "email"):
+            now.move(settings.escalation_ack_minutes + 1)
+            assert escalation_chain.climb(store, settings) == 1
+            assert notify.deliver_due(store, settings, now=now.at)["sent"] == 1, step
+        assert sent_to(store, escalation_id) == ["webhook", "sms", "email"]
+        [text] = twilio.to("+15555550177")
+        assert f"escalation #{escalation_id}" in text.body and "legs numb" not in text.body
+        [mail] = smtp.messages
+        assert "manager@clinic.example" in mail and "legs numb" not in mail
+        steps = [r["detail"] for r in audit.rows(store, escalation_id) if r["actor"] == "worker"]
+        assert steps == ["sms", "email"]
+    finally:
+        twilio.stop()

@@ -53,9 +53,12 @@ def test_an_unacknowledged_sms_alert_texts_the_patient_once(twilio):
     assert audit.rows(store, escalation_id)[-1]["action"] == "patient texted: still trying"
 
 
-def test_no_text_once_acknowledged_or_for_a_web_chat(twilio):
+def test_no_message_once_acknowledged_and_no_text_for_a_web_chat(twilio):
     store, settings = get_store(), get_settings()
     alerts.acknowledge(store, report(), "ana")
-    report(sender="web:abc", channel="web")
-    assert follow_up(store, settings, later(settings.patient_followup_minutes * 2)) == 0
+    web = report(sender="web:abc", channel="web")
+    report(sender="rest:abc", channel="rest")  # nothing can reach a REST client later
+    assert follow_up(store, settings, later(settings.patient_followup_minutes * 2)) == 1
+    assert [a["notifier"] for a in alerts.attempts(store, web)] == ["patient_web"]
+    assert audit.rows(store, web)[-1]["action"] == "patient messaged in the web chat: still trying"
     assert twilio.sent == []

@@ -4,6 +4,9 @@ CSRF, the queue, an alert page, the machine API, and the audit row each leaves."
 import json
 import re
 import socket
+import sqlite3
+import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -11,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot import audit, clock, staff
+from bot import audit, clock, staff, staff_app
 from bot.settings import get_settings
 from bot.store import Store
 from tests.support.loopback import free_port
@@ -295,3 +298,91 @@ def test_only_a_clean_number_becomes_a_link_to_dial():
     assert _callback("+15555550123") == "<a class='call' href='tel:+15555550123'>+15555550123</a>"
     assert _callback("<b>555</b>") == "&lt;b&gt;555&lt;/b&gt;"
     assert _callback(None, "not given") == "not given"
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in staff_app.ROUTES if r.access != staff_app.OPEN], ids=lambda r: r.path
+)
+def test_every_route_but_the_open_ones_refuses_without_a_session(page, route):
+    base, store = page
+    path = route.path.replace("<escalation_id:int>", "1")
+    client = StaffClient(base)
+    form = {"csrf": "x", "outcome": "no_answer"} if route.method == "POST" else None
+    status, head, body = client.request(route.method, path, form=form)
+    expected = {staff_app.TOKEN: 401, staff_app.FORM: 403}.get(route.access, 303)
+    assert status == expected and "chest" not in body
+    assert store.get(1)["status"] == "open"
+
+
+def test_a_body_bigger_than_a_form_is_refused_unread(page):
+    base, store = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    client.get("/")
+    form = {"csrf": client.csrf(), "outcome": "no_answer", "note": "x" * staff_app.MAX_FORM_BYTES}
+    assert client.post("/escalations/1/ack", form)[0] == 413
+    assert store.get(1)["status"] == "open"
+
+
+@pytest.mark.parametrize(
+    "start, status",
+    [
+        (b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Le", "408"),  # headers stop
+        (b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\ncs", "503"),  # body
+    ],
+)
+def test_a_client_that_stops_sending_is_cut_off_and_holds_up_nobody(
+    tmp_path, monkeypatch, start, status
+):
+    monkeypatch.setattr(staff_app, "REQUEST_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(staff_app, "RESPONSE_TIMEOUT_SECONDS", 1)
+    settings = replace(get_settings(), staff_port=free_port())
+    store = Store(tmp_path / "slow.db")
+    server = staff.serve(store, settings)
+    base = f"http://127.0.0.1:{settings.staff_port}"
+    try:
+        with socket.create_connection(("127.0.0.1", settings.staff_port), timeout=5) as slow:
+            slow.sendall(start)
+            assert fetch(base + "/health") == (200, "ok")  # served meanwhile
+            started = time.monotonic()
+            reply = slow.recv(200).decode()
+            assert time.monotonic() - started < 4
+        assert reply.startswith(f"HTTP/1.1 {status}"), reply
+    finally:
+        server.shutdown()
+        store.close()
+
+
+def test_a_change_waiting_for_the_database_does_not_stall_other_pages(page):
+    """Views run in worker threads: one stuck behind another writer's lock (here the test's
+    own BEGIN IMMEDIATE) leaves the event loop free for the next request."""
+    base, store = page
+    client = StaffClient(base)
+    client.sign_in("ana")
+    client.get("/")
+    token = client.csrf()
+    blocker = sqlite3.connect(str(store.path), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    result: list = []
+    waiting = threading.Thread(
+        target=lambda: result.append(client.post("/escalations/1/ack", {"csrf": token})[0])
+    )
+    waiting.start()
+    try:
+        time.sleep(0.5)
+        assert not result  # the acknowledgement is waiting for the lock
+        started = time.monotonic()
+        assert fetch(base + "/health") == (200, "ok")
+        assert StaffClient(base).get("/signin")[0] == 200
+        assert time.monotonic() - started < 2
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        waiting.join(30)
+    assert result == [303] and store.get(1)["status"] == "acknowledged"
+
+
+def test_a_port_in_use_fails_at_start_not_later(page):
+    _, store = page
+    with pytest.raises(OSError):
+        staff.serve(store, get_settings())  # the fixture's server holds STAFF_PORT
