@@ -6,6 +6,7 @@ carries a CSRF token: the session's, or before sign-in one tied to a cookie. Wit
 session every page sends the browser to /signin and shows nothing about a patient.
 `STAFF_TOKEN` (`Authorization: Bearer <token>`) opens only the JSON API
 (`GET /api/escalations`), for the clinic's own systems. Every view and change is audited.
+The check-in pages under /checkins are `bot.checkins.staff_routes`' (handed the session).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs
 
 from bot import alerts, audit, staff_accounts, staff_pages
 from bot.alert_figures import figures
+from bot.checkins import staff_routes as checkin_routes
 from bot.notify import summary
 from bot.settings import Settings
 from bot.store import Store
@@ -166,6 +168,9 @@ def make_handler(path: Path, settings: Settings) -> type:
                 self._redirect("/signin")
                 return
             name, csrf = found.user.name, found.csrf
+            if path.startswith("/checkins"):
+                self._checkins("GET", store, path, found)
+                return
             if path == "/":
                 rows = alerts.queue(store)
                 audit.record(store, name, "viewed queue", detail=str(len(rows)), remote=self.remote)
@@ -221,9 +226,28 @@ def make_handler(path: Path, settings: Settings) -> type:
                     cleared = self._set_cookie(SESSION_COOKIE, "", clear=True)
                     self._redirect("/signin", (cleared,))
                     return
+                if path.startswith("/checkins"):
+                    self._checkins("POST", store, path, found, form)
+                    return
                 self._change(store, path, form, found.user.name)
             finally:
                 store.close()
+
+        def _checkins(
+            self,
+            method: str,
+            store: Store,
+            path: str,
+            found: staff_accounts.Session,
+            form: Optional[Dict[str, str]] = None,
+        ) -> None:
+            """The check-in pages (routes and handlers in bot/checkins/staff_routes.py)."""
+            who = checkin_routes.Viewer(found.user.name, found.csrf, self.remote)
+            reply = checkin_routes.dispatch(method, path, store, settings, who, form)
+            if reply is None:
+                self._send(HTTPStatus.NOT_FOUND, "Not found", TEXT)
+                return
+            self._send(reply.status, reply.body, reply.content_type, reply.headers)
 
         def _sign_in(self, store: Store, form: Dict[str, str]) -> None:
             expected = self._cookie(SIGNIN_COOKIE)
