@@ -114,7 +114,7 @@ class PainPoint:
     status: str
 
 
-def _alerts(store: Store, phone: str) -> List[Dict[str, Any]]:
+def _alerts(store: Store, phone: str, zone: str) -> List[Dict[str, Any]]:
     found = store.db.execute(
         "select id, created_at, tier, status, symptoms, source, acknowledged_at, resolved_at "
         "from escalations where sender = ? or callback_number = ? order by id desc",
@@ -127,6 +127,7 @@ def _alerts(store: Store, phone: str) -> List[Dict[str, Any]]:
     rows = [dict(zip(names, r, strict=True)) for r in found]
     for row in rows:
         row["symptoms"] = json.loads(row["symptoms"] or "[]")
+        row["raised"] = local(row["created_at"], zone)
     return rows
 
 
@@ -182,7 +183,7 @@ def programme(store: Store, schedule: Schedule, enrolment_id: int) -> Optional[D
         "pain": pain,
         "alert_line": schedule.pain_alert_at,
         "texts": texts,
-        "alerts": _alerts(store, str(enrolment["phone"])),
+        "alerts": _alerts(store, str(enrolment["phone"]), zone),
     }
 
 

@@ -24,7 +24,7 @@ EXTRA_STYLE = """<style>.chart{max-width:36rem;width:100%;height:auto}
 .call-now{background:#fd0;padding:0 .3rem}.muted{color:#555}
 .field-error{color:#a00;margin:.2rem 0}input[aria-invalid=true],select[aria-invalid=true]
 {border:2px solid #a00}.reply{margin:.2rem 0;padding:.2rem .4rem;background:#eef}
-nav a{margin-right:1rem}</style>"""
+nav a{margin-right:1rem}tr.total td{font-weight:600}</style>"""
 TIME_ZONES = (
     "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
     "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
@@ -38,7 +38,8 @@ STATUS_WORDS = {
     "expired": "not sent (too late)",
     "cancelled": "cancelled",
 }
-CHART = {"width": 560, "height": 250, "left": 44, "right": 16, "top": 18, "bottom": 56}
+TOTAL_ROW = " class='total'"
+CHART = {"width": 480, "height": 240, "left": 36, "right": 12, "top": 18, "bottom": 56}
 
 
 def _nav(*links: tuple) -> str:
@@ -70,7 +71,7 @@ def _call_list(rows: List[Dict[str, Any]]) -> str:
     for row in rows:
         missed = ", ".join(f"{_e(m['key'])} ({_e(m['due'])})" for m in row["missed"])
         alerts = ", ".join(
-            f"<a href='/escalations/{number}'>#{number}</a> {_e(status)}"
+            f"<a href='/escalations/{number}'>alert #{number}</a> {_e(status)}"
             for number, status in row["alerts"].items()
         )
         lines.append(
@@ -79,14 +80,14 @@ def _call_list(rows: List[Dict[str, Any]]) -> str:
             f"<td data-label='Programme'><a href='/checkins/{_e(row['enrolment_id'])}'>"
             f"#{_e(row['enrolment_id'])}</a> {_e(row['procedure'])}</td>"
             f"<td data-label='Missed'>{missed}</td>"
-            f"<td data-label='On the list since'>{_e(row['since'])}</td>"
+            f"<td data-label='Alert raised'>{_e(row['since'])}</td>"
             f"<td data-label='Alert'>{alerts}</td></tr>"
         )
     return (
         f"<h2 id='call-list'>Call list: no answer ({len(rows)})</h2>"
         "<p>Patients who did not answer a check-in and its reminder. Resolve the alert once "
         "you have called.</p><table><thead><tr><th>Patient</th><th>Programme</th>"
-        "<th>Missed check-ins</th><th>On the list since</th><th>Alert</th></tr></thead>"
+        "<th>Missed check-ins</th><th>Alert raised</th><th>Alert</th></tr></thead>"
         f"<tbody>{''.join(lines)}</tbody></table>"
     )
 
@@ -105,7 +106,7 @@ def _programmes(rows: List[Dict[str, Any]]) -> str:
         )
         calls = (
             "<span class='call-now'>"
-            + ", ".join(f"<a href='/escalations/{a}'>#{a}</a>" for a in row["alerts_waiting"])
+            + ", ".join(f"<a href='/escalations/{a}'>alert #{a}</a>" for a in row["alerts_waiting"])
             + "</span>"
             if row["alerts_waiting"]
             else "-"
@@ -135,7 +136,7 @@ def figures_section(found: Dict[str, Any]) -> str:
     alerts were acknowledged (`bot.checkins.report.clinic_figures`)."""
     rows = [*found["per_checkin"].items(), ("All check-ins", found["all"])]
     lines = "".join(
-        f"<tr{' class=total' if name == 'All check-ins' else ''}>"
+        f"<tr{TOTAL_ROW if name == 'All check-ins' else ''}>"
         f"<td data-label='Check-in'>{_e(name)}</td>"
         f"<td data-label='Went out'>{f['went_out']}</td>"
         f"<td data-label='Answered'>{f['answered']}</td>"
@@ -212,7 +213,7 @@ def pain_chart(points: Sequence[PainPoint], alert_line: int) -> str:
     parts = [
         f"<svg class='chart' id='pain-chart' role='img' viewBox='0 0 {width} {height}' "
         f"width='{width}' height='{height}' aria-labelledby='pain-title pain-desc' "
-        "xmlns='http://www.w3.org/2000/svg' font-family='system-ui,sans-serif' font-size='12'>",
+        "xmlns='http://www.w3.org/2000/svg' font-family='system-ui,sans-serif' font-size='13'>",
         "<title id='pain-title'>Pain scores by check-in, 0 (none) to 10 (worst)</title>",
         f"<desc id='pain-desc'>{_e(said)}. A call is needed at {alert_line} or more.</desc>",
     ]
@@ -307,10 +308,11 @@ def _alerts(rows: List[Dict[str, Any]]) -> str:
     if not rows:
         return "<h2 id='alerts'>Alerts</h2><p>No alert for this number.</p>"
     lines = "".join(
-        f"<tr><td data-label='Alert'><a href='/escalations/{_e(r['id'])}'>#{_e(r['id'])}</a></td>"
+        f"<tr><td data-label='Alert'><a href='/escalations/{_e(r['id'])}'>alert #{_e(r['id'])}"
+        "</a></td>"
         f"<td data-label='Tier'><span class='{_e(r['tier'])}'>{_e(r['tier'])}</span></td>"
         f"<td data-label='Status'>{_e(r['status'])}</td>"
-        f"<td data-label='Raised'>{_e(r['created_at'])} UTC</td>"
+        f"<td data-label='Raised'>{_e(r['raised'])}</td>"
         f"<td data-label='From'>{'check-ins' if r['source'] == 'checkins' else 'conversation'}"
         f"</td><td data-label='Symptoms'>{_e(', '.join(r['symptoms']))}</td></tr>"
         for r in rows

@@ -15,13 +15,11 @@ import pytest
 from bot import audit, staff
 from bot import clock as bot_clock
 from bot.checkins import overview, pages
-from bot.checkins.inbound import Replies
-from bot.checkins.sender import run_due
 from bot.checkins.store import CheckinStore
 from bot.settings import get_settings
 from bot.store import Store
-from tests.bot.checkins.conftest import ZONE, Recorder
-from tests.support.clock import at
+from tests.bot.checkins.conftest import ZONE
+from tests.support.checkins import under_way
 from tests.support.loopback import free_port
 from tests.support.sms import PATIENT
 from tests.support.staff_client import StaffClient, add_staff
@@ -44,18 +42,6 @@ def nurse(site: str) -> StaffClient:
     client = StaffClient(site)
     assert client.sign_in("ana") == 303
     return client
-
-
-def under_way(store, clock_, schedule) -> None:
-    """Evening answered 4, day 2 answered 8 (a call), day 7 missed (on the call list)."""
-    send = Recorder()
-    for when, reply in (("2026-06-01 18:00", "4"), ("2026-06-03 10:30", "8")):
-        clock_.set(at(when, ZONE))
-        run_due(store, get_settings(), clock_, send=send)
-        Replies(store, get_settings(), schedule, clock_).handle(PATIENT, reply, f"SM{when}")
-    for when in ("2026-06-08 10:00", "2026-06-09 10:00", "2026-06-10 10:01"):
-        clock_.set(at(when, ZONE))
-        run_due(store, get_settings(), clock_, send=send)
 
 
 def actions(store: Store) -> list:
@@ -84,7 +70,7 @@ def test_a_change_without_the_csrf_token_is_refused(site, nurse, store, enrolled
 def test_the_list_masks_numbers_and_the_call_list_names_who_to_call(
     nurse, store, clock, schedule, enrolled, checkins
 ):
-    under_way(store, clock, schedule)
+    under_way(store, clock, enrolled, PATIENT)
     status, head, body = nurse.get("/checkins")
     assert status == 200
     assert head["Cache-Control"] == "no-store"
@@ -105,7 +91,7 @@ def test_the_list_masks_numbers_and_the_call_list_names_who_to_call(
 def test_resolving_the_alert_takes_the_patient_off_the_call_list(
     nurse, store, clock, schedule, enrolled, checkins
 ):
-    under_way(store, clock, schedule)
+    under_way(store, clock, enrolled, PATIENT)
     [missed] = [r for r in checkins.checkins(enrolled) if r["status"] == "missed"]
     nurse.get(f"/escalations/{missed['escalation_id']}")
     form = {"csrf": nurse.csrf()}
@@ -119,7 +105,7 @@ def test_resolving_the_alert_takes_the_patient_off_the_call_list(
 def test_one_programme_shows_each_check_in_its_replies_the_chart_and_alerts(
     nurse, store, clock, schedule, enrolled
 ):
-    under_way(store, clock, schedule)
+    under_way(store, clock, enrolled, PATIENT)
     status, _, body = nurse.get(f"/checkins/{enrolled}")
     assert status == 200
     assert f"href='tel:{PATIENT}'" in body and "by RN Test" in body
@@ -215,7 +201,7 @@ def test_stop_ends_the_programme_once(nurse, store, checkins, enrolled):
 
 
 def test_the_csv_export_is_an_audited_download(nurse, store, clock, schedule, enrolled):
-    under_way(store, clock, schedule)
+    under_way(store, clock, enrolled, PATIENT)
     status, head, body = nurse.get("/checkins/export.csv")
     assert status == 200 and head["Content-Type"].startswith("text/csv")
     assert head["Content-Disposition"].startswith("attachment") and head["Cache-Control"]
