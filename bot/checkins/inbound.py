@@ -95,6 +95,7 @@ class Replies:
             self._answered(checkin, RED_FLAG, tier, alert=True)
             escalation_id = red_flag(self.store, self.settings, phone, tier, symptoms, text, now)
             self.checkins.link_alert(int(checkin["id"]), escalation_id)
+            self.checkins.complete_if_done(int(enrolment["id"]))
             logger.info("check-in %s: a warning sign from %s", checkin["id"], mask(phone))
             return Outcome(None, kind=RED_FLAG)
         reading = answers.read(text, entry.ask, self.schedule.options)

@@ -209,13 +209,23 @@ def test_a_whole_programme_by_sms(programme: Programme) -> None:
         assert fill(entry.question) in question and programme.bodies(SILENT)[-1] == question
         assert programme.checkin(TALKS, key)["sent_at"] == due[key].isoformat()
 
-    def silence_after(key: str, last_call: bool = False) -> None:
+    def silence_after(key: str, last_call: bool = False, room: bool = True) -> None:
         """The silent patient's reminder after 24 hours, then (unless the next check-in
-        comes first and closes it) missed 24 hours later."""
+        comes first and closes it) missed 24 hours later. Without `room` in the week's
+        limit, no reminder: missed when the limits give up (72 hours)."""
         reminder = due[key] + schedule.limits.reminder_after
         clock.set(reminder - timedelta(minutes=1))
         programme.quiet(*both)
         clock.set(reminder)
+        if not room:
+            programme.quiet(*both)
+            clock.set(due[key] + schedule.limits.give_up - timedelta(minutes=1))
+            programme.quiet(*both)
+            assert programme.checkin(SILENT, key)["status"] == "sent"
+            clock.set(due[key] + schedule.limits.give_up)
+            wait_until(lambda: programme.checkin(SILENT, key)["status"] == "missed")
+            programme.quiet(*both)
+            return
         expected[SILENT] += 1
         programme.expect_texts(expected)
         assert programme.bodies(SILENT)[-1].startswith("Reminder: ")
@@ -273,7 +283,8 @@ def test_a_whole_programme_by_sms(programme: Programme) -> None:
     assert escalation and escalation["tier"] == "callback" and escalation["source"] == "checkins"
     assert "pain 7/10" in escalation["message"] and escalation["callback_number"] == TALKS
     programme.handle(escalation["id"], minutes=120)
-    silence_after("day2")
+    # the evening, its reminder and day 2 are three texts in a week: no room for a reminder
+    silence_after("day2", room=False)
 
     # -- day 7 (a choice): "worse" needs a call ------------------------------------------
     at_due("day7")
@@ -318,8 +329,8 @@ def test_a_whole_programme_by_sms(programme: Programme) -> None:
     }
     assert kinds[TALKS] == ["intro", "checkin", "checkin", "checkin", "checkin", "checkin"]
     assert kinds[SILENT] == [
-        "intro", "checkin", "reminder", "checkin", "reminder", "checkin", "reminder",
-        "last_call", "checkin", "reminder", "checkin", "reminder",
+        "intro", "checkin", "reminder", "checkin", "checkin", "reminder", "last_call",
+        "checkin", "reminder", "checkin", "reminder",
     ]  # fmt: skip
     for phone, number in ((TALKS, talks), (SILENT, silent)):
         texts = checkins.texts(number)
