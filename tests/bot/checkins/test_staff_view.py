@@ -247,3 +247,12 @@ def test_programmes_are_listed_active_first(store, checkins, clock, schedule, en
     )  # fmt: skip
     checkins.stop(enrolled, "RN Test", "test", clock())
     assert [p["id"] for p in overview.programmes(store)] == [second, enrolled]
+
+
+def test_paths_that_are_no_check_in_route_are_not_found(nurse):
+    for path in ("/checkins/abc", "/checkins/1/stop", "/checkins/", "/checkins/export"):
+        assert nurse.get(path)[0] == 404
+    nurse.get("/checkins")
+    token = nurse.csrf()
+    for path in ("/checkins", "/checkins/1", "/checkins/export.csv"):
+        assert nurse.post(path, {"csrf": token})[0] == 404
