@@ -38,6 +38,7 @@ from sanic.response import HTTPResponse, html, json, redirect, text
 
 from bot import alerts, audit, staff_accounts, staff_pages
 from bot.alert_figures import figures
+from bot.checkins import staff_routes as checkin_routes
 from bot.notify import summary
 from bot.settings import Settings
 from bot.store import Store
@@ -221,6 +222,21 @@ def reopen(call: Call, escalation_id: int) -> HTTPResponse:
     return _change(call, escalation_id, alerts.reopen)
 
 
+def checkins(call: Call, rest: str = "") -> HTTPResponse:
+    """The check-in pages: bot/checkins/staff_routes.py routes them below /checkins (the
+    access of the route, a session or a session and its form's CSRF token, is checked)."""
+    assert call.session is not None
+    who = checkin_routes.Viewer(call.user, call.session.csrf, call.remote)
+    path = "/checkins" + (f"/{rest}" if rest else "")
+    form = call.form if call.request.method == "POST" else None
+    reply = checkin_routes.dispatch(call.request.method, path, call.store, call.settings, who, form)
+    if reply is None:
+        return refused(404, "Not found")
+    return HTTPResponse(
+        reply.body, status=int(reply.status), headers=reply.headers, content_type=reply.content_type
+    )
+
+
 def api_escalations(call: Call) -> HTTPResponse:
     rows = [summary(row, call.settings) for row in alerts.queue(call.store)]
     audit.record(call.store, "api", "listed alerts", detail=str(len(rows)), remote=call.remote)
@@ -241,6 +257,9 @@ ROUTES: Tuple[Route, ...] = (
     Route("POST", "/escalations/<escalation_id:int>/resolve", resolve, FORM),
     Route("POST", "/escalations/<escalation_id:int>/reopen", reopen, FORM),
     Route("GET", "/api/escalations", api_escalations, TOKEN),
+    Route("GET", "/checkins", checkins, PAGE),
+    Route("GET", "/checkins/<rest:path>", checkins, PAGE),
+    Route("POST", "/checkins/<rest:path>", checkins, FORM),
 )
 
 
@@ -319,12 +338,12 @@ def create_app(settings: Settings, db_path: Optional[Path] = None) -> Sanic:
         }
     )
     app.ctx.db_path = Path(db_path or settings.assistant_db)
-    for route in ROUTES:
+    for number, route in enumerate(ROUTES):
         app.add_route(
             _handler(route, settings),
             route.path,
             methods=[route.method],
-            name=f"{route.view.__name__}_{route.method.lower()}",
+            name=f"{route.view.__name__}_{route.method.lower()}_{number}",  # names are unique
         )
 
     @app.signal("http.lifecycle.request")

@@ -159,6 +159,7 @@ def queue_page(
         f"{QUEUE_REFRESH_SECONDS} s.</p><table><thead><tr><th>Alert</th><th>Tier</th>"
         "<th>Waiting</th><th>Status</th><th>Symptoms</th><th>Channel</th><th>Callback</th>"
         f"</tr></thead><tbody>{body}</tbody></table>{_figures(found)}"
+        "<p><a href='/checkins'>Check-ins after the procedure</a> (call list, enrol)</p>"
         + ("<p><a href='/audit'>Audit log</a></p>" if admin else ""),
         user,
         csrf,

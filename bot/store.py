@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 import sqlite_utils
 
+from bot import clock
 from bot.store_schema import create_tables
 from bot.tiers import more_urgent
 
@@ -29,7 +30,8 @@ MAX_MESSAGE = 500
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """The current time in UTC (the tests' clock file when ASSISTANT_CLOCK_FILE is set)."""
+    return clock.from_file() or datetime.now(timezone.utc)
 
 
 def iso(moment: datetime) -> str:

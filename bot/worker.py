@@ -10,9 +10,11 @@ retried with backoff until it is delivered.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Optional
 
+from bot import clock
 from bot.checkins.sender import run_due as run_checkins
 from bot.checkins.sender import warn_at_start as warn_about_checkins
 from bot.escalation_chain import climb
@@ -63,6 +65,8 @@ def run(store: Store, settings: Settings, stop: Optional[threading.Event] = None
             settings.sms_reply_timeout_seconds,
         )
     warn_about_checkins(store, settings)
+    if os.environ.get(clock.CLOCK_FILE, "").strip():
+        logger.warning("%s is set: the time is read from that file (tests only)", clock.CLOCK_FILE)
     server = staff.serve(store, settings, host=settings.staff_interface)
     logger.info(
         "worker started: notifiers %s, staff page on port %s",

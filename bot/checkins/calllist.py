@@ -61,11 +61,7 @@ def call_back(
         now=now,
     )
     store.set_callback_number(recorded.escalation_id, phone)
-    with store.transaction() as conn:
-        conn.execute(
-            "update checkin_schedule set alert = 1, escalation_id = ? where id = ?",
-            [recorded.escalation_id, checkin["id"]],
-        )
+    checkins.link_alert(int(checkin["id"]), recorded.escalation_id)
     return recorded.escalation_id
 
 

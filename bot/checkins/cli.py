@@ -7,7 +7,8 @@ python -m bot checkins list [--status active|stopped|completed] [--json]
 python -m bot checkins show ID [--json]
 python -m bot checkins stop ID --by NAME [--reason "..."]
 python -m bot checkins export [FILE]       every check-in as CSV (default: standard output)
-python -m bot checkins figures [--json]    per check-in: sent, answered, missed, call rates
+python -m bot checkins figures [--json]    per check-in: sent, answered, missed, call rates;
+                                           time from a check-in alert to acknowledgement
 """
 
 from __future__ import annotations
@@ -131,14 +132,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figures(args: argparse.Namespace) -> int:
-    from bot.checkins.report import figures
+def _minutes(value: Any) -> str:
+    return "-" if value is None else f"{value:.0f} min"
 
-    found = figures(_store())
+
+def _figures(args: argparse.Namespace) -> int:
+    from bot.checkins.report import clinic_figures
+
+    found = clinic_figures(_store())
     if args.json:
         print(json.dumps(found, indent=2))
         return 0
-    for key, f in found.items():
+    for key, f in [*found["per_checkin"].items(), ("all", found["all"])]:
         rates = "".join(
             f"  {name} {f[name]:.0%}"
             for name in ("reply_rate", "alert_rate")
@@ -148,6 +153,13 @@ def _figures(args: argparse.Namespace) -> int:
             f"{key:<8} went out {f['went_out']:>4}  answered {f['answered']:>4}  "
             f"missed {f['missed']:>4}  calls {f['alerts']:>4}{rates}"
         )
+    alerts = found["alerts"]
+    print(
+        f"check-in alerts: {alerts['raised']} raised, {alerts['waiting_now']} waiting now, "
+        f"{alerts['acknowledged']} acknowledged; time to acknowledge: median "
+        f"{_minutes(alerts['median_minutes_to_acknowledge'])}, 90th percentile "
+        f"{_minutes(alerts['p90_minutes_to_acknowledge'])}"
+    )
     return 0
 
 
@@ -189,6 +201,8 @@ def add_parser(commands: Any) -> None:
     export.add_argument("file", nargs="?", default="-", help="default: standard output")
     export.set_defaults(run=_export)
 
-    numbers = actions.add_parser("figures", help="reply and alert rates per check-in")
+    numbers = actions.add_parser(
+        "figures", help="reply and alert rates per check-in, time to acknowledge alerts"
+    )
     numbers.add_argument("--json", action="store_true")
     numbers.set_defaults(run=_figures)

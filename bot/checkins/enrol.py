@@ -51,8 +51,9 @@ def enrol(
     enrolled_by: str,
     clock: Clock = system_clock,
     schedule: Optional[Schedule] = None,
+    audit_remote: Optional[str] = None,
 ) -> int:
-    """Enrol one patient; EnrolmentError says why not."""
+    """Enrol one patient; EnrolmentError says why not (audited with `audit_remote`)."""
     zone = (zone or "").strip() or get_settings().clinic_timezone
     return CheckinStore(store).enrol(
         phone=phone.strip(),
@@ -62,6 +63,7 @@ def enrol(
         enrolled_by=enrolled_by,
         schedule=schedule or load_schedule(),
         now=clock(),
+        audit_remote=audit_remote,
     )
 
 

@@ -93,7 +93,9 @@ class Replies:
         if tier:
             self._keep(enrolment, checkin, message_sid, text, answers.Reading(RED_FLAG, tier))
             self._answered(checkin, RED_FLAG, tier, alert=True)
-            red_flag(self.store, self.settings, phone, tier, symptoms, text, now)
+            escalation_id = red_flag(self.store, self.settings, phone, tier, symptoms, text, now)
+            self.checkins.link_alert(int(checkin["id"]), escalation_id)
+            self.checkins.complete_if_done(int(enrolment["id"]))
             logger.info("check-in %s: a warning sign from %s", checkin["id"], mask(phone))
             return Outcome(None, kind=RED_FLAG)
         reading = answers.read(text, entry.ask, self.schedule.options)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import audit
 from bot.channels.sms_format import e164
 from bot.checkins.schedule import Schedule
 from bot.store import Store, iso
@@ -61,8 +62,11 @@ class CheckinStore:
         enrolled_by: str,
         schedule: Schedule,
         now: datetime,
+        audit_remote: Optional[str] = None,
     ) -> int:
-        """Enrol `phone` in the programme; its check-ins' due times are fixed now."""
+        """Enrol `phone` in the programme; its check-ins' due times are fixed now. With
+        `audit_remote` (the staff page's client), the audit row is written in the same
+        transaction."""
         number = e164(phone)
         if not number:
             raise EnrolmentError(f"not a mobile number: {phone!r}")
@@ -86,6 +90,14 @@ class CheckinStore:
                         "insert into checkin_schedule (enrolment_id, key, due_at, status, "
                         "next_attempt_at) values (?, ?, ?, 'scheduled', ?)",
                         [enrolment_id, key, iso(due), iso(due)],
+                    )
+                if audit_remote is not None:
+                    audit.write(
+                        conn,
+                        enrolled_by.strip(),
+                        "enrolled for check-ins",
+                        detail=f"programme #{enrolment_id}",
+                        remote=audit_remote,
                     )
         except sqlite3.IntegrityError as error:
             raise EnrolmentError("this number already has an active programme") from error
@@ -124,8 +136,16 @@ class CheckinStore:
             "select * from checkin_replies where enrolment_id = ? order by id", [enrolment_id]
         )
 
-    def stop(self, enrolment_id: int, by: str, reason: str, now: datetime) -> bool:
-        """End an active programme: every check-in not yet done is cancelled."""
+    def stop(
+        self,
+        enrolment_id: int,
+        by: str,
+        reason: str,
+        now: datetime,
+        audit_remote: Optional[str] = None,
+    ) -> bool:
+        """End an active programme: every check-in not yet done is cancelled (audited in the
+        same transaction with `audit_remote`, as `enrol`)."""
         with self.store.transaction() as conn:
             cursor = conn.execute(
                 "update checkin_enrolments set status = 'stopped', stopped_at = ?, "
@@ -139,6 +159,14 @@ class CheckinStore:
                 "and status in ('scheduled', 'sent')",
                 [enrolment_id],
             )
+            if audit_remote is not None:
+                audit.write(
+                    conn,
+                    by,
+                    "stopped check-ins",
+                    detail=f"programme #{enrolment_id}",
+                    remote=audit_remote,
+                )
         return True
 
     def complete_if_done(self, enrolment_id: int) -> bool:
@@ -163,6 +191,14 @@ class CheckinStore:
                 [*values.values(), checkin_id, expected],
             )
             return cursor.rowcount == 1
+
+    def link_alert(self, checkin_id: int, escalation_id: int) -> None:
+        """The check-in needed a call: the escalation that holds it."""
+        with self.store.transaction() as conn:
+            conn.execute(
+                "update checkin_schedule set alert = 1, escalation_id = ? where id = ?",
+                [escalation_id, checkin_id],
+            )
 
     def set_reminder(
         self,

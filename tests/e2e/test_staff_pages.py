@@ -198,3 +198,144 @@ def test_an_admin_reads_the_audit_log_page(browser, site):
     expect(page.locator("main")).to_contain_text("account created")
     shot(page, "audit-log")
     context.close()
+
+
+# -- the check-ins --------------------------------------------------------------------
+
+CHECKIN_PATIENT = "+15555550123"
+
+
+@pytest.fixture
+def checkin_site(tmp_path, monkeypatch) -> Iterator[Any]:
+    """A staff server whose database holds one programme a week under way (answered 4,
+    then 8: a call; day 7 missed: on the call list)."""
+    from tests.support.checkins import enrol_under_way
+
+    monkeypatch.setenv("STAFF_PORT", str(free_port()))
+    monkeypatch.setenv("ASSISTANT_DB", str(tmp_path / "checkins.db"))
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    get_settings.cache_clear()
+    store = Store(tmp_path / "checkins.db")
+    enrolment = enrol_under_way(store, CHECKIN_PATIENT)
+    add_staff(store, "ana", "nurse")
+    server = staff.serve(store, get_settings())
+    yield f"http://127.0.0.1:{get_settings().staff_port}", store, enrolment
+    server.shutdown()
+    store.close()
+
+
+def sign_in(page: Any, base: str) -> None:
+    page.goto(base + "/signin")
+    page.get_by_label("Name").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_contain_text("Alerts waiting")
+
+
+def no_axe_violations(browser: Any, page: Any) -> None:
+    """axe finds no WCAG 2.1 A or AA violation on what `page` shows. axe is a script the
+    pages' CSP refuses, so it runs in a second context that ignores the CSP (and only
+    loads: such a context's form posts lose the SameSite cookie), on the same HTML."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+    checking = browser.new_context(bypass_csp=True, viewport=page.viewport_size)
+    try:
+        copy = checking.new_page()
+        copy.set_content(page.content())
+        results = axe.Axe().run(copy, options={"runOnly": {"type": "tag", "values": tags}})
+        assert results.violations_count == 0, results.generate_snapshot()
+    finally:
+        checking.close()
+
+
+def test_the_check_ins_list_and_one_programme_with_its_pain_chart(browser, checkin_site, tmp_path):
+    base, _, enrolment = checkin_site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base)
+    page.get_by_role("link", name="Check-ins after the procedure").click()
+    expect(page.locator("h1")).to_have_text("Check-ins after the procedure")
+    row = page.locator("tr.programme-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("+1******0123")
+    expect(row).not_to_contain_text(CHECKIN_PATIENT)
+    expect(row).to_contain_text("8/10")
+    call = page.locator("tr.call-row")
+    expect(call).to_have_count(1)
+    expect(call.locator("a.call")).to_have_attribute("href", f"tel:{CHECKIN_PATIENT}")
+    expect(page.locator("table.figures")).to_contain_text("Reply rate")
+    page.screenshot(path=str(tmp_path / "checkins-list.png"), full_page=True)
+    no_axe_violations(browser, page)
+
+    row.get_by_role("link", name=f"#{enrolment}", exact=True).click()
+    expect(page.locator("h1")).to_have_text(f"Check-in programme #{enrolment}")
+    chart = page.locator("svg#pain-chart")
+    expect(chart).to_be_visible()
+    expect(chart).to_have_attribute("role", "img")
+    expect(chart.locator("title")).to_have_text("Pain scores by check-in, 0 (none) to 10 (worst)")
+    expect(chart.locator("circle.score")).to_have_count(2)
+    box = chart.bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 120
+    expect(page.locator("#pain-table tbody tr")).to_have_count(3)  # evening, day2, day14
+    expect(page.locator("tr.checkin-row[data-status='missed']")).to_contain_text("day7")
+    chart.screenshot(path=str(tmp_path / "pain-chart.png"))
+    page.screenshot(path=str(tmp_path / "checkins-programme.png"), full_page=True)
+    assert (tmp_path / "pain-chart.png").stat().st_size > 1000
+    no_axe_violations(browser, page)
+    context.close()
+
+
+def test_the_programme_page_fits_a_phone(browser, checkin_site, tmp_path):
+    base, _, enrolment = checkin_site
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    sign_in(page, base)
+    page.goto(f"{base}/checkins/{enrolment}")
+    expect(page.locator("svg#pain-chart")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(tmp_path / "checkins-programme-phone.png"), full_page=True)
+    context.close()
+
+
+def test_the_enrol_form_refuses_kindly_then_enrols_and_stop_ends_it(
+    browser, checkin_site, tmp_path
+):
+    base, store, _ = checkin_site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, base)
+    page.goto(base + "/checkins")
+    page.get_by_role("link", name="Enrol a patient").click()
+    expect(page.locator("h1")).to_have_text("Enrol a patient in check-ins")
+    expect(page.get_by_label("The patient's time zone")).to_have_value(
+        get_settings().clinic_timezone
+    )
+    no_axe_violations(browser, page)
+    page.get_by_label("Mobile number").fill("555-01")
+    page.get_by_role("button", name="Enrol").click()
+    errors = page.locator("#enrol-errors")
+    expect(errors).to_contain_text("The patient was not enrolled")
+    expect(errors.locator("li")).to_have_count(4)  # number, procedure, date, time
+    expect(page.get_by_label("Mobile number")).to_have_value("555-01")
+    expect(page.get_by_label("Mobile number")).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(tmp_path / "enrol-refused.png"), full_page=True)
+    no_axe_violations(browser, page)
+
+    tomorrow = (clock.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    page.get_by_label("Mobile number").fill("(555) 555-0188")
+    page.get_by_label("Procedure", exact=True).select_option("vertebroplasty")
+    page.get_by_label("Date of the procedure").fill(tomorrow)
+    page.get_by_label("Time of the procedure").fill("09:45")
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.locator("h1")).to_contain_text("Check-in programme #")
+    expect(page.locator("main")).to_contain_text("by ana")
+    expect(page.locator("#programme-status")).to_have_text("active")
+    expect(page.locator("tr.checkin-row")).to_have_count(5)
+    page.get_by_label("Reason for stopping").fill("patient asked by phone")
+    page.get_by_role("button", name="Stop the check-ins").click()
+    expect(page.locator("#programme-status")).to_have_text("stopped")
+    expect(page.locator("tr.checkin-row[data-status='cancelled']")).to_have_count(5)
+    changes = [(r["actor"], r["action"]) for r in audit.rows(store)]
+    assert ("ana", "enrolment refused") in changes
+    assert ("ana", "enrolled for check-ins") in changes and ("ana", "stopped check-ins") in changes
+    context.close()

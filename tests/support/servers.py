@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
+from pathlib import Path
 from typing import IO, Any, Dict, List, Optional
 
-from bot.servers import Servers
+from bot.servers import Servers, server_env
+from tests.support.loopback import free_port
 
 
 class Client:
@@ -56,3 +58,36 @@ TWILIO_FROM_NUMBER = "+15555550100"
 # the public address Twilio signs (the servers sit behind a proxy in production)
 TWILIO_WEBHOOK_URL = "https://clinic.example.test/webhooks/sms/webhook"
 SMS_REPLY_TIMEOUT_SECONDS = 5
+
+
+def e2e_env(
+    db: Path,
+    action_port: int,
+    webhook_url: str,
+    twilio_url: str,
+    extra: Optional[Dict[str, str]] = None,
+) -> Dict[str, str]:
+    """The servers' environment in the end-to-end tests: their own SQLite file, the local
+    webhook receiver and fake Twilio API, a fast worker, signed SMS webhooks."""
+    return server_env(
+        action_port,
+        {
+            "ASSISTANT_DB": str(db),
+            "NOTIFY_WEBHOOK_URL": webhook_url,
+            "NOTIFY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "STAFF_TOKEN": STAFF_TOKEN,
+            "STAFF_PORT": str(free_port()),
+            "WORKER_POLL_SECONDS": "0.3",
+            "NOTIFY_RETRY_BASE_SECONDS": "0.5",
+            "NOTIFY_RETRY_MAX_SECONDS": "1",
+            "RECONCILE_GRACE_SECONDS": "3",
+            "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+            "TWILIO_API_BASE": twilio_url,
+            "SMS_REPLY_TIMEOUT_SECONDS": str(SMS_REPLY_TIMEOUT_SECONDS),
+            "SMS_SKIP_SIGNATURE_CHECK": "0",
+            **(extra or {}),
+        },
+    )

@@ -6,13 +6,30 @@ from __future__ import annotations
 import http.client
 import re
 from http.cookies import SimpleCookie
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 from bot import staff_accounts
 from bot.store import Store
 
 PASSWORD = "correct horse battery"
+
+
+class Headers(Dict[str, str]):
+    """Response headers looked up without regard to case, as HTTP reads them (Sanic sends
+    "content-type", the standard library's server sent "Content-Type")."""
+
+    def __init__(self, items: Iterable[Tuple[str, str]]) -> None:
+        super().__init__((key.lower(), value) for key, value in items)
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(str(key).lower())
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(key.lower(), default)
 
 
 class StaffClient:
@@ -48,7 +65,7 @@ class StaffClient:
                 else:
                     self.cookies[name] = morsel.value
         conn.close()
-        return reply.status, dict(reply.headers.items()), self.body
+        return reply.status, Headers(reply.headers.items()), self.body
 
     def get(self, path: str, **kw) -> Tuple[int, Dict[str, str], str]:
         return self.request("GET", path, **kw)

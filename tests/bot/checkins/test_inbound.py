@@ -117,7 +117,20 @@ def test_a_warning_sign_escalates_as_the_chat_does_and_the_conversation_answers(
     [escalation] = store.list()
     assert escalation["tier"] in RED_FLAG_TIERS and escalation["source"] == "checkins"
     assert escalation["callback_number"] == PATIENT
-    assert checkins.checkins(evening)[0]["answer_kind"] == RED_FLAG
+    [row, *_] = checkins.checkins(evening)
+    assert row["answer_kind"] == RED_FLAG and row["escalation_id"] == escalation["id"]
+
+
+def test_a_warning_sign_in_answer_to_the_last_check_in_completes_the_programme(
+    replies, store, clock, enrolled, checkins
+):
+    for when, text in (("2026-06-01 18:00", "3"), ("2026-06-03 10:30", "3"),
+                       ("2026-06-08 10:00", "2"), ("2026-06-15 10:00", "3"),
+                       ("2026-07-13 10:00", "my legs are numb and weak")):  # fmt: skip
+        send_up_to(store, clock, when)
+        reply(replies, text)
+    assert [r["status"] for r in checkins.checkins(enrolled)] == ["answered"] * 5
+    assert checkins.enrolment(enrolled)["status"] == "completed"
 
 
 def test_a_score_written_out_of_ten_is_severe_pain_to_the_red_flag_detector_as_in_chat(
