@@ -117,8 +117,9 @@ class Programme:
         self.clock.set(datetime.fromisoformat(row["created_at"]) + timedelta(minutes=minutes))
         nurse = self.nurse()
         nurse.get(f"/escalations/{escalation_id}")
-        assert nurse.post(f"/escalations/{escalation_id}/ack", {"csrf": nurse.csrf()})[0] == 303
-        form = {"csrf": nurse.csrf(), "outcome": "reached_advised", "note": "called back"}
+        token = nurse.csrf()
+        assert nurse.post(f"/escalations/{escalation_id}/ack", {"csrf": token})[0] == 303
+        form = {"csrf": token, "outcome": "reached_advised", "note": "called back"}
         assert nurse.post(f"/escalations/{escalation_id}/resolve", form)[0] == 303
 
 
