@@ -49,6 +49,22 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the session (tests/support/postgres.py): skipped when it cannot
+    be started, unless CI or REQUIRE_POSTGRES=1 is set, then failed."""
+    from tests.support import postgres
+
+    yield postgres.session_server()
+    postgres.stop_session_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """The URL of a new, empty PostgreSQL database of its own for this test."""
+    return str(postgres_server.new_database())
+
+
+@pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     """The merged domain as plain data: domain.yml and the answers in data/responses/."""
     from bot.content import load_domain
