@@ -198,6 +198,7 @@ class SqliteStore(Store):
     @property
     def db(self) -> sqlite_utils.Database:
         if self._db is None:
+            self._refuse_the_configured_postgresql()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -205,6 +206,18 @@ class SqliteStore(Store):
             self._db = sqlite_utils.Database(conn)
             self._create()
         return self._db
+
+    def _refuse_the_configured_postgresql(self) -> None:
+        """With DATABASE_URL set, ASSISTANT_DB names no database of the project's: a caller
+        opening it as SQLite would see an empty queue, silently. Refuse, loudly."""
+        from bot.settings import get_settings
+
+        settings = get_settings()
+        if settings.database_url and self.path.resolve() == settings.assistant_db:
+            raise RuntimeError(
+                "DATABASE_URL is set: the assistant's tables are on PostgreSQL. Open them with "
+                "bot.store.get_store() or open_store(), not Store(ASSISTANT_DB)"
+            )
 
     def close(self) -> None:
         if self._db is not None:

@@ -204,6 +204,7 @@ class SqlStore(Store):
             yield SqlConnection(conn)
 
     def has_table(self, name: str) -> bool:
+        self._schema()
         with self.engine.connect() as conn:
             found = conn.execute(sa.select(sa.func.to_regclass(name))).scalar()
         return found is not None

@@ -187,20 +187,28 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self, prefix: str = "test") -> str:
-        """A new empty database; its URL."""
+    def _admin(self, sql: str) -> None:
         import sqlalchemy as sa
 
-        name = f"{prefix}_{os.getpid()}_{next(self._names)}"
         engine = sa.create_engine(
             self.url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
         )
         try:
             with engine.connect() as conn:
-                conn.exec_driver_sql(f'create database "{name}"')
+                conn.exec_driver_sql(sql)
         finally:
             engine.dispose()
+
+    def new_database(self, prefix: str = "test") -> str:
+        """A new empty database; its URL."""
+        name = f"{prefix}_{os.getpid()}_{next(self._names)}"
+        self._admin(f'create database "{name}"')
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        """Drop a database `new_database` made, closing whatever is still connected to it."""
+        name = url.rsplit("/", 1)[1]
+        self._admin(f'drop database if exists "{name}" with (force)')
 
     def wait_ready(self, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
