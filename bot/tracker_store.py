@@ -17,8 +17,10 @@ from Rasa 3.6's `SQLTrackerStore` on SQLite:
 On PostgreSQL (`dialect: postgresql`, the scale-out profile) the SQLite tuning is skipped,
 Rasa's own pool settings apply (SQL_POOL_SIZE, SQL_MAX_OVERFLOW), and the `events` table
 is created under the same advisory lock as the project's tables, so several Rasa servers
-starting at once do not race on it. Retries and kept turns work as on SQLite; the kept
-turns go beside ASSISTANT_DB on the local disk, where this host's worker reconciles them.
+starting at once do not race on it. Retries and kept turns work as on SQLite (a save while
+PostgreSQL is down or restarting is tried again, then kept); the kept turns go beside
+ASSISTANT_DB on the local disk, where this host's worker reconciles them. A read on a pooled
+connection that a restart of PostgreSQL broke is tried once more on a new one.
 """
 
 from __future__ import annotations
@@ -113,7 +115,14 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         pending = self._pending.get(sender_id)
         if pending is not None and self.domain:
             return DialogueStateTracker.from_dict(sender_id, pending, self.domain.slots)
-        return await _in(_reads, self._retrieve_sync, sender_id)
+        try:
+            return await _in(_reads, self._retrieve_sync, sender_id)
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # the database restarted since this connection was pooled (the pool is emptied
+            # now): once more, on a new connection, rather than fail the patient's message
+            return await _in(_reads, self._retrieve_sync, sender_id)
 
     def _retrieve_sync(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """SQLTrackerStore.retrieve (the latest session), in a thread."""

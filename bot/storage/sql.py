@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,7 @@ WRITER_LOCK = 7_301_016_002
 RECORD_NAMESPACE = 730_116
 
 _engines: Dict[Tuple[str, int, int], sa.engine.Engine] = {}
-_ready: set = set()
+_ready: weakref.WeakSet[sa.engine.Engine] = weakref.WeakSet()  # engines with the schema
 _guard = threading.Lock()
 
 
@@ -177,10 +178,9 @@ class SqlStore(Store):
         )
 
     def _schema(self) -> None:
-        key = id(self.engine)
-        if key not in _ready:
+        if self.engine not in _ready:
             schema.create_schema(self.engine)
-            _ready.add(key)
+            _ready.add(self.engine)
 
     @contextmanager
     def _begin(self) -> Iterator[sa.engine.Connection]:

@@ -3,7 +3,8 @@
 `PostgresServer.start()` runs `initdb` into a fresh temporary folder and `pg_ctl start` on a
 free loopback port, with its unix socket in that folder too (nothing in /var/run, no system
 service): the tests get `postgresql://postgres@127.0.0.1:PORT/NAME` URLs, one new database
-per test (`new_database`). `stop()` stops it and deletes the folder.
+per test (`new_database`). `stop()` stops it and deletes the folder. It does not fsync (a
+test server), but commits are synchronous, so `pause()` (a crash) loses no committed row.
 
 initdb and postgres refuse to run as root. Under root (CI runs so) the server runs as the
 `postgres` account the Debian package creates (`runuser -u postgres`), its folder handed to
@@ -137,29 +138,43 @@ class PostgresServer:
         last = ""
         for _ in range(5):
             self.port = free_port()
-            options = (
-                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200"
-            )
-            done = self._run(
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.root / "server.log"),
-                "-o",
-                options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            )
+            done = self._pg_ctl_start()
             if done.returncode == 0:
                 return self
             last = done.stdout + self.log()
         self.stop()
         raise PostgresUnavailable(f"pg_ctl start failed: {last[-2000:]}")
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess:
+        assert self.root is not None
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        return self._run(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
+
+    def pause(self) -> None:
+        """Stop the server as a crash would (its data stays): clients lose their connections."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        done = self._pg_ctl_start()
+        if done.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl start failed: {(done.stdout + self.log())[-2000:]}")
 
     def log(self) -> str:
         try:
