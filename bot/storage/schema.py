@@ -265,11 +265,12 @@ checkin_replies = Table(
     Index("idx_checkin_replies_message_sid", "message_sid", unique=True),
 )
 
-# The audit log refuses every update and delete, as SQLite's triggers do (bot.care_schema).
+# The audit log refuses every update and delete, as SQLite's triggers do (bot.care_schema),
+# with an integrity error on both (`Store.integrity_errors`).
 _AUDIT_FUNCTION = """
 create or replace function audit_log_append_only() returns trigger language plpgsql as $$
 begin
-  raise exception 'the audit log is append-only';
+  raise exception 'the audit log is append-only' using errcode = 'integrity_constraint_violation';
 end $$
 """
 _AUDIT_TRIGGER = """

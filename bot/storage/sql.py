@@ -135,7 +135,8 @@ class SqlConnection:
 
 
 class _Reader:
-    """`store.db` on PostgreSQL: `execute` for reads, each on a pooled connection."""
+    """`store.db` on PostgreSQL: `execute`, each statement in a transaction of its own on a
+    pooled connection (what sqlite3 in autocommit does for the SQLite store)."""
 
     def __init__(self, store: SqlStore) -> None:
         self.store = store
@@ -145,7 +146,7 @@ class _Reader:
         return self
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> SqlCursor:
-        with self.store.engine.connect() as conn:
+        with self.store.engine.begin() as conn:
             return SqlConnection(conn).execute(sql, args)
 
 
