@@ -48,13 +48,9 @@ def _report_times(row: Dict[str, Any]) -> List[float]:
 def conversation(store: Store, row: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The patient's and the assistant's turns around the reports, oldest first:
     [{"who": "patient" | "assistant", "text", "timestamp", "report": bool}]."""
-    conn = store.db.conn
-    has_events = conn.execute(
-        "select 1 from sqlite_master where type = 'table' and name = 'events'"
-    ).fetchone()
-    if not has_events:
+    if not store.has_table("events"):
         return []
-    events = conn.execute(
+    events = store.db.execute(
         "select type_name, timestamp, data from events where sender_id = ? "
         "and type_name in ('user', 'bot') order by id",
         [row["sender"]],

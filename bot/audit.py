@@ -2,13 +2,13 @@
 from where (`python -m bot audit` prints it).
 
 Rows are written inside the transaction of the change they describe, so a change is never
-without its row. The table refuses updates and deletes (triggers in `bot.care_schema`).
+without its row. The table refuses updates and deletes (triggers: `bot.care_schema` on
+SQLite, `bot.storage.schema` on PostgreSQL).
 Rows name an escalation by id and never hold a patient's words or number.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Dict, List, Optional
 
 from bot import clock
@@ -16,14 +16,14 @@ from bot.store import Store, iso
 
 
 def write(
-    conn: sqlite3.Connection,
+    conn: Any,
     actor: str,
     action: str,
     escalation_id: Optional[int] = None,
     detail: str = "",
     remote: str = "",
 ) -> None:
-    """Append one row, in the caller's transaction."""
+    """Append one row, in the caller's transaction (a `Store.transaction()` connection)."""
     conn.execute(
         "insert into audit_log (at, actor, action, escalation_id, detail, remote) "
         "values (?, ?, ?, ?, ?, ?)",

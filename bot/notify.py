@@ -15,7 +15,7 @@ import smtplib
 import time
 import urllib.request
 from email.message import EmailMessage
-from typing import Any, Dict, Optional, Protocol
+from typing import Any, Dict, List, Optional, Protocol
 
 from bot.settings import Settings
 
@@ -219,11 +219,21 @@ def backoff(attempts: int, base: float, ceiling: float) -> float:
     return float(min(ceiling, base * (2 ** max(0, attempts - 1))))
 
 
-def deliver_due(store: Any, settings: Settings, now: Optional[Any] = None) -> Dict[str, int]:
-    """Send every due notification once; failures are rescheduled with backoff."""
+def deliver_due(
+    store: Any, settings: Settings, now: Optional[Any] = None, limit: int = 20
+) -> Dict[str, int]:
+    """Send every due notification once (up to `limit` a cycle); failures are rescheduled
+    with backoff. Each is claimed first (`Store.claim_notifications`, a lease), one at a
+    time, so several workers running this at once never send one twice."""
     sent = failed = not_sent = 0
     built: Dict[str, Notifier] = {}
-    for row in store.due_notifications(now=now):
+    tried: List[int] = []
+    while len(tried) < limit:
+        claimed = store.claim_notifications(now=now, limit=1, exclude=tried)
+        if not claimed:
+            break
+        row = claimed[0]
+        tried.append(row["id"])
         escalation = store.get(row["escalation_id"])
         try:
             notifier = built.get(row["notifier"]) or build(row["notifier"], settings)

@@ -4,17 +4,22 @@ Every time the assistant told a patient the urgent advice (the responses
 utter_red_flag_emergency / utter_red_flag_urgent, chosen by rules in the Rasa
 server), an escalation must exist for that turn. When the action server was
 down, the action that records it never ran; this finds those turns in Rasa's
-SQL tracker store (the `events` table in the same SQLite file) and records
+SQL tracker store (the `events` table in the same database: the SQLite file, or
+DATABASE_URL's PostgreSQL, read through the store's connection) and records
 them. Turns the tracker store could not write (the file stayed locked) are kept
 beside the database (`bot.unsaved`) and read here too. The store's unique event
-key makes a second try harmless.
+key makes a second try harmless, and one worker at a time runs it (`Store.exclusive`):
+the others skip the cycle.
+
+The cursor (the last event id checked) only moves past turns older than the grace
+period: on PostgreSQL several Rasa servers commit their events out of id order, and the
+grace period is far longer than any of their transactions.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import time
 from typing import Optional
 
@@ -30,20 +35,20 @@ ADVICE_NAMES = tuple(ADVICE_RESPONSES.values())
 CURSOR = "reconcile_cursor"
 
 
-def _has_events(conn: sqlite3.Connection) -> bool:
-    row = conn.execute(
-        "select 1 from sqlite_master where type = 'table' and name = 'events'"
-    ).fetchone()
-    return row is not None
-
-
 def reconcile(store: Store, settings: Settings, now: Optional[float] = None) -> int:
     """Record every urgent-advice turn older than the grace period that has no
-    escalation yet. Returns how many it recorded."""
+    escalation yet. Returns how many it recorded (0 when another worker is at it)."""
+    with store.exclusive("reconcile") as mine:
+        if not mine:
+            return 0
+        return _reconcile(store, settings, now)
+
+
+def _reconcile(store: Store, settings: Settings, now: Optional[float]) -> int:
     recorded = _reconcile_unsaved(store, settings)
-    conn = store.db.conn
-    if not _has_events(conn):
+    if not store.has_table("events"):
         return recorded
+    conn = store.db
     cutoff = (now or time.time()) - settings.reconcile_grace_seconds
     cursor = int(store.get_meta(CURSOR, "0"))
     names = ADVICE_NAMES

@@ -17,13 +17,14 @@ RETENTION_DAYS days:
   (`bot.checkins.retention`).
 
 SMS opt-outs are kept: a STOP must be honoured for as long as the number might text again.
-Deletes run with `PRAGMA secure_delete`, so SQLite overwrites the freed pages.
+On SQLite deletes run with `PRAGMA secure_delete`, so SQLite overwrites the freed pages; on
+PostgreSQL (DATABASE_URL) the same SQL runs through the store's connection, and autovacuum
+reclaims the deleted rows' space. One worker at a time purges (`Store.exclusive`).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
@@ -41,8 +42,9 @@ EVERY_SECONDS = 3600.0
 REDACTED = "redacted"
 
 
-def _tables(conn: sqlite3.Connection) -> set:
-    return {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+def _tables(store: Store) -> set:
+    names = ("events", "sms_messages", "checkin_enrolments")
+    return {name for name in names if store.has_table(name)}
 
 
 def _stale_conversations(cutoff: float, cursor: int) -> Tuple[str, List[object]]:
@@ -59,20 +61,32 @@ def _stale_conversations(cutoff: float, cursor: int) -> Tuple[str, List[object]]
     return sql, [cutoff, *names, cursor]
 
 
+KINDS = ("conversations", "events", "sms_messages", "escalations_redacted", "checkins_redacted")
+
+
 def purge(
     store: Store, settings: Settings, now: Optional[float] = None, dry_run: bool = False
 ) -> Dict[str, int]:
-    """Delete or redact what is older than the retention period. Returns counts per kind."""
-    counts = dict.fromkeys(
-        ("conversations", "events", "sms_messages", "escalations_redacted", "checkins_redacted"), 0
-    )
+    """Delete or redact what is older than the retention period. Returns counts per kind
+    (all 0 when another process is purging at this moment)."""
+    with store.exclusive("retention") as mine:
+        if not mine:
+            logger.warning("retention: another process is purging now; skipped")
+            return dict.fromkeys(KINDS, 0)
+        return _purge(store, settings, now, dry_run)
+
+
+def _purge(store: Store, settings: Settings, now: Optional[float], dry_run: bool) -> Dict[str, int]:
+    counts = dict.fromkeys(KINDS, 0)
     if settings.retention_days <= 0:
         return counts
+    sqlite = store.dialect == "sqlite"
     now = time.time() if now is None else now
     cutoff = now - settings.retention_days * DAY
     cutoff_iso = iso(datetime.fromtimestamp(cutoff, tz=timezone.utc))
-    store.db.conn.execute("PRAGMA secure_delete = ON")
-    tables = _tables(store.db.conn)
+    if sqlite:
+        store.db.conn.execute("PRAGMA secure_delete = ON")
+    tables = _tables(store)
     cursor = int(store.get_meta(CURSOR, "0"))
     with store.transaction() as conn:
         if "events" in tables:
@@ -88,14 +102,14 @@ def purge(
         if "sms_messages" in tables:
             counts["sms_messages"] = conn.execute(
                 "select count(*) from sms_messages where received_at < ? "
-                "and (phone != '' or reply is not '[]')",
+                "and (phone != '' or reply is null or reply != '[]')",
                 [cutoff_iso],
             ).fetchone()[0]
             if not dry_run:
                 # the MessageSid stays, so a replay of an old webhook still runs nothing
                 conn.execute(
                     "update sms_messages set phone = '', reply = '[]' "
-                    "where received_at < ? and (phone != '' or reply is not '[]')",
+                    "where received_at < ? and (phone != '' or reply is null or reply != '[]')",
                     [cutoff_iso],
                 )
                 conn.execute("delete from sms_choices where offered_at < ?", [cutoff_iso])
@@ -121,9 +135,9 @@ def purge(
                 f"update escalation_reports set message = null where escalation_id in ({marks})",
                 old,
             )
-    if not dry_run and any(counts.values()):
+    if sqlite and not dry_run and any(counts.values()):
         # Move the overwritten pages out of the write-ahead log into the file now.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     if any(counts.values()):
         logger.info(
             "retention%s: %d conversations (%d events), %d SMS replies, %d escalations redacted",
@@ -137,10 +151,11 @@ def purge(
 
 
 def purge_if_due(store: Store, settings: Settings, now: Optional[float] = None) -> Dict[str, int]:
-    """`purge` at most once an hour (the last run is kept in the database)."""
+    """`purge` at most once an hour (the last run is kept in the database), by one worker."""
     now = time.time() if now is None else now
-    if now - float(store.get_meta(LAST_RUN, "0")) < EVERY_SECONDS:
-        return {}
-    counts = purge(store, settings, now)
-    store.set_meta(LAST_RUN, str(now))
-    return counts
+    with store.exclusive("retention") as mine:
+        if not mine or now - float(store.get_meta(LAST_RUN, "0")) < EVERY_SECONDS:
+            return {}
+        counts = _purge(store, settings, now, dry_run=False)
+        store.set_meta(LAST_RUN, str(now))
+        return counts

@@ -73,6 +73,11 @@ class Settings:
     checkins_schedule: Optional[Path] = None
     web_push_url: Optional[str] = None
     web_push_secret: Optional[str] = None
+    # postgresql://user:password@host:port/database: the project's tables (and, through
+    # endpoints.yml, Rasa's tracker store) on PostgreSQL; unset: SQLite at assistant_db
+    database_url: Optional[str] = None
+    database_pool_size: int = 5
+    database_max_overflow: int = 5
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -104,6 +109,18 @@ def _origins(raw: str) -> Tuple[str, ...]:
     """
     found = (o.strip().rstrip("/").lower() for o in re.split(r"[,\s]+", raw))
     return tuple(o for o in found if o and o not in ("*", "null"))
+
+
+def _database_url(raw: str) -> Optional[str]:
+    """DATABASE_URL: empty means SQLite; otherwise a PostgreSQL URL (postgresql://, or
+    postgres:// as some hosts write it, or with the +psycopg2 driver named)."""
+    url = raw.strip()
+    if not url:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.lower() not in ("postgresql", "postgres", "postgresql+psycopg2"):
+        raise ValueError("DATABASE_URL must be a postgresql://user:password@host:port/db URL")
+    return f"postgresql://{rest}"
 
 
 def _env(name: str, default: str) -> str:
@@ -177,4 +194,7 @@ def get_settings() -> Settings:
         checkins_schedule=Path(os.environ["CHECKINS_SCHEDULE"]).expanduser()
         if os.environ.get("CHECKINS_SCHEDULE")
         else None,
+        database_url=_database_url(os.environ.get("DATABASE_URL", "")),
+        database_pool_size=int(_env("DATABASE_POOL_SIZE", "5")),
+        database_max_overflow=int(_env("DATABASE_MAX_OVERFLOW", "5")),
     )

@@ -103,4 +103,6 @@ def serve(store: Store, settings: Settings, host: str = "127.0.0.1") -> StaffSer
             "No staff account yet: nobody can sign in to the staff pages "
             "(python -m bot staff add NAME --role nurse)"
         )
-    return StaffServer(create_app(settings, store.path), host, settings.staff_port).start()
+    # the worker's own store's file on SQLite; on PostgreSQL (DATABASE_URL) the store by settings
+    db_path = None if settings.database_url else store.path
+    return StaffServer(create_app(settings, db_path), host, settings.staff_port).start()

@@ -19,6 +19,7 @@ from typing import Optional
 
 from bot import audit, clock
 from bot.settings import Settings
+from bot.storage.portable import insert_id
 from bot.store import Store, iso
 
 ROLES = ("nurse", "admin")
@@ -100,12 +101,12 @@ def add_user(store: Store, name: str, role: str, password: str) -> StaffUser:
     with store.transaction() as conn:
         if conn.execute("select 1 from staff_users where name = ?", [name]).fetchone():
             raise AccountError(f"there is already an account called {name!r}")
-        cursor = conn.execute(
+        user_id = insert_id(
+            conn,
             "insert into staff_users (name, role, password_hash, created_at, failed_attempts) "
             "values (?, ?, ?, ?, 0)",
             [name, role, hashed, iso(clock.now())],
         )
-        user_id = int(cursor.lastrowid or 0)
         audit.write(conn, "cli", "account created", detail=f"{name} ({role})")
     return StaffUser(user_id, name, role)
 

@@ -41,7 +41,7 @@ from bot.alert_figures import figures
 from bot.checkins import staff_routes as checkin_routes
 from bot.notify import summary
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, open_store
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
@@ -301,7 +301,7 @@ def _guarded(route: Route, call: Call, params: Dict[str, Any]) -> HTTPResponse:
 def _run(
     route: Route, request: Request, settings: Settings, form: Dict[str, str], params: Any
 ) -> HTTPResponse:
-    store = Store(request.app.ctx.db_path)
+    store = open_store(request.app.ctx.db_path)  # PostgreSQL when DATABASE_URL is set
     try:
         call = Call(request, store, settings, remote_address(request, settings), form)
         return _guarded(route, call, params)
@@ -323,8 +323,8 @@ def _handler(route: Route, settings: Settings) -> Callable[..., Any]:
 
 
 def create_app(settings: Settings, db_path: Optional[Path] = None) -> Sanic:
-    """The staff pages' app, reading and writing the SQLite file at `db_path` (by default
-    ASSISTANT_DB's)."""
+    """The staff pages' app, reading and writing the SQLite file at `db_path`, or by default
+    the store by settings (ASSISTANT_DB's file, or PostgreSQL when DATABASE_URL is set)."""
     app = Sanic(f"staff_{next(_names)}", configure_logging=False)
     app.config.update(
         {
@@ -337,7 +337,7 @@ def create_app(settings: Settings, db_path: Optional[Path] = None) -> Sanic:
             "FALLBACK_ERROR_FORMAT": "text",
         }
     )
-    app.ctx.db_path = Path(db_path or settings.assistant_db)
+    app.ctx.db_path = Path(db_path) if db_path else None  # None: the store by settings
     for number, route in enumerate(ROUTES):
         app.add_route(
             _handler(route, settings),

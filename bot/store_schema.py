@@ -1,10 +1,12 @@
-"""The assistant's own tables in SQLite, created on first use (see `bot.store`).
+"""The assistant's own tables in SQLite, created on first use (see `bot.store`; the same
+tables on PostgreSQL: `bot.storage.schema`).
 
 - escalations: one per open problem in a conversation (repeat reports attach);
 - escalation_reports: each red-flag turn, unique by `event_key` (conversation
   id and the turn's timestamp), so the action and the reconciler can both try
   to record a turn and it is stored once;
-- outbox: one row per notification to send; the worker sends and retries;
+- outbox: one row per notification to send; a worker claims it (`claimed_until`, a lease),
+  sends and retries;
 - notification_attempts: every delivery attempt, with its error;
 - meta: small key/value state (the reconciler's cursor);
 - the care team's tables (accounts, sessions, audit log, chain): `bot.care_schema`.
@@ -74,11 +76,14 @@ def create_tables(db: sqlite_utils.Database) -> None:
             "next_attempt_at": str,
             "delivered_at": str,
             "last_error": str,
+            "claimed_until": str,
         },
         pk="id",
         foreign_keys=[("escalation_id", "escalations")],
         if_not_exists=True,
     )
+    if "claimed_until" not in table(db, "outbox").columns_dict:  # databases from before leases
+        table(db, "outbox").add_column("claimed_until", str)
     table(db, "notification_attempts").create(
         {"id": int, "outbox_id": int, "at": str, "ok": int, "error": str},
         pk="id",

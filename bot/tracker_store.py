@@ -13,6 +13,14 @@ from Rasa 3.6's `SQLTrackerStore` on SQLite:
   text), and the channel is told (`turn_kept`) so the patient is not answered as if
   all were well. Rasa would log the error with the SQL parameters (patient words) and
   keep the turn in memory only, where nothing ever reads it again.
+
+On PostgreSQL (`dialect: postgresql`, the scale-out profile) the SQLite tuning is skipped,
+Rasa's own pool settings apply (SQL_POOL_SIZE, SQL_MAX_OVERFLOW), and the `events` table
+is created under the same advisory lock as the project's tables, so several Rasa servers
+starting at once do not race on it. Retries and kept turns work as on SQLite (a save while
+PostgreSQL is down or restarting is tried again, then kept); the kept turns go beside
+ASSISTANT_DB on the local disk, where this host's worker reconciles them. A read on a pooled
+connection that a restart of PostgreSQL broke is tried once more on a new one.
 """
 
 from __future__ import annotations
@@ -55,6 +63,25 @@ def turn_kept(sender_id: str) -> bool:
     return True
 
 
+def _create_events_table(kwargs: Dict[str, Any]) -> None:
+    """Create Rasa's `events` table on PostgreSQL under the schema advisory lock, before
+    Rasa's own `create_all` (which then finds it): several servers starting at once would
+    otherwise race on it, and Rasa waits 5 s after losing that race."""
+    from bot.storage.schema import SCHEMA_LOCK
+
+    names = ("dialect", "host", "port", "db", "username", "password", "login_db", "query")
+    url = SQLTrackerStore.get_db_url(**{k: kwargs[k] for k in names if k in kwargs})
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.select([sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)]))
+            SQLTrackerStore.Base.metadata.create_all(conn)
+    except sa.exc.SQLAlchemyError as error:  # Rasa's own start-up waits and tries again
+        logger.warning("could not create the events table yet: %s", type(error).__name__)
+    finally:
+        engine.dispose()
+
+
 class ClinicSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore with WAL, a busy timeout, retries and no silent loss (see module)."""
 
@@ -62,6 +89,8 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         settings = get_settings()
         self.busy_seconds = settings.tracker_store_busy_seconds
         self.attempts = max(1, settings.tracker_store_save_attempts)
+        if str(kwargs.get("dialect", "")).startswith("postgresql"):
+            _create_events_table(kwargs)
         super().__init__(*args, **kwargs)
         self.db_path: Optional[Path] = None
         self._pending: Dict[str, List[Dict[str, Any]]] = {}
@@ -71,8 +100,12 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             database = self.engine.url.database
             if database and database != ":memory:":
                 self.db_path = Path(database)
-                # turns kept before a restart: continue from them
-                self._pending = dict(unsaved.kept(self.db_path))
+        else:
+            # no file of its own: turns it could not store are kept beside ASSISTANT_DB
+            self.db_path = settings.assistant_db
+        if self.db_path is not None:
+            # turns kept before a restart: continue from them
+            self._pending = dict(unsaved.kept(self.db_path))
 
     def _configure_sqlite(self, connection: Any, _: Any) -> None:
         connection.execute(f"PRAGMA busy_timeout = {int(self.busy_seconds * 1000)}")
@@ -82,7 +115,14 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         pending = self._pending.get(sender_id)
         if pending is not None and self.domain:
             return DialogueStateTracker.from_dict(sender_id, pending, self.domain.slots)
-        return await _in(_reads, self._retrieve_sync, sender_id)
+        try:
+            return await _in(_reads, self._retrieve_sync, sender_id)
+        except sa.exc.DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # the database restarted since this connection was pooled (the pool is emptied
+            # now): once more, on a new connection, rather than fail the patient's message
+            return await _in(_reads, self._retrieve_sync, sender_id)
 
     def _retrieve_sync(self, sender_id: str) -> Optional[DialogueStateTracker]:
         """SQLTrackerStore.retrieve (the latest session), in a thread."""

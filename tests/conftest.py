@@ -38,8 +38,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test gets its own empty SQLite file and default clinic settings."""
+def fresh_settings(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every test gets its own empty SQLite file and default clinic settings.
+
+    TEST_DATABASE=postgresql gives every test an empty PostgreSQL database of its own as
+    DATABASE_URL instead, so the tests that open the store by settings (`get_store()`) run
+    on PostgreSQL: `TEST_DATABASE=postgresql make test-one T=tests/bot/checkins`."""
     monkeypatch.setenv("ASSISTANT_DB", str(tmp_path / "assistant.db"))
     for name in (
         "CLINIC_NAME",
@@ -48,11 +54,39 @@ def fresh_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         "AFTER_HOURS_PHONE",
         "FEVER_THRESHOLD",
         "REST_CHANNEL_TOKEN",
+        "DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
+    on_postgres = os.environ.get("TEST_DATABASE", "").strip().lower() == "postgresql"
+    if on_postgres:
+        monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    if on_postgres:
+        from bot import store
+        from bot.storage.sql import dispose_engines
+
+        store._stores.clear()
+        dispose_engines()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A PostgreSQL server for the session (tests/support/postgres.py): skipped when it cannot
+    be started, unless CI or REQUIRE_POSTGRES=1 is set, then failed."""
+    from tests.support import postgres
+
+    yield postgres.session_server()
+    postgres.stop_session_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database of its own for this test (dropped after)."""
+    url = str(postgres_server.new_database())
+    yield url
+    postgres_server.drop_database(url)
 
 
 @pytest.fixture(scope="session")

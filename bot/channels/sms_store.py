@@ -1,7 +1,10 @@
-"""The SMS channel's own state in SQLite: opt-outs, answered messages, offered choices.
+"""The SMS channel's own state: opt-outs, answered messages, offered choices.
 
-Same file and connection as `bot.store` (the ASSISTANT_DB setting); the
-tables are created on first use, and every write is one transaction.
+Same database and connection as `bot.store` (the ASSISTANT_DB file, or PostgreSQL with
+DATABASE_URL); on SQLite the tables are created on first use, on PostgreSQL with the
+store's (`bot.storage.schema`). Every write is one transaction and one statement, in SQL
+both databases read alike (`on conflict do nothing`), so two Rasa servers answering the
+same webhook delivery claim its MessageSid once.
 
 Tables:
 - sms_opt_outs: numbers that sent STOP (or another opt-out word) and not yet
@@ -21,9 +24,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
-
-import sqlite_utils
+from typing import Any, Dict, List, Optional, Sequence
 
 from bot.channels.sms_format import Choice
 from bot.store import Store, get_store, iso, utcnow
@@ -40,7 +41,7 @@ class SmsStore:
         self._ready = False
 
     @property
-    def db(self) -> sqlite_utils.Database:
+    def db(self) -> Any:
         self._tables()
         return self.store.db
 
@@ -50,6 +51,8 @@ class SmsStore:
             self._ready = True
 
     def _create(self) -> None:
+        if self.store.dialect != "sqlite":
+            return  # created with the store's tables
         db = self.store.db
         table(db, "sms_opt_outs").create(
             {"phone": str, "opted_out_at": str, "keyword": str, "message_sid": str},
@@ -90,10 +93,10 @@ class SmsStore:
     ) -> bool:
         """Record an opt-out; False when the number had already opted out."""
         self._tables()
-        with self.store.transaction() as conn:
+        with self.store.transaction(exclusive=False) as conn:
             cursor = conn.execute(
-                "insert or ignore into sms_opt_outs (phone, opted_out_at, keyword, message_sid) "
-                "values (?, ?, ?, ?)",
+                "insert into sms_opt_outs (phone, opted_out_at, keyword, message_sid) "
+                "values (?, ?, ?, ?) on conflict do nothing",
                 [phone, iso(now or utcnow()), keyword.upper(), message_sid],
             )
             return cursor.rowcount == 1
@@ -101,7 +104,7 @@ class SmsStore:
     def opt_in(self, phone: str) -> bool:
         """Remove an opt-out; False when the number had not opted out."""
         self._tables()
-        with self.store.transaction() as conn:
+        with self.store.transaction(exclusive=False) as conn:
             cursor = conn.execute("delete from sms_opt_outs where phone = ?", [phone])
             return cursor.rowcount == 1
 
@@ -110,10 +113,10 @@ class SmsStore:
     def claim(self, message_sid: str, phone: str, now: Optional[datetime] = None) -> bool:
         """Take a MessageSid for answering; False when it was taken before."""
         self._tables()
-        with self.store.transaction() as conn:
+        with self.store.transaction(exclusive=False) as conn:
             cursor = conn.execute(
-                "insert or ignore into sms_messages (message_sid, phone, received_at) "
-                "values (?, ?, ?)",
+                "insert into sms_messages (message_sid, phone, received_at) "
+                "values (?, ?, ?) on conflict do nothing",
                 [message_sid, phone, iso(now or utcnow())],
             )
             return cursor.rowcount == 1
@@ -121,7 +124,7 @@ class SmsStore:
     def answered(self, message_sid: str, texts: Sequence[str]) -> None:
         """Keep the texts a MessageSid was answered with."""
         self._tables()
-        with self.store.transaction() as conn:
+        with self.store.transaction(exclusive=False) as conn:
             conn.execute(
                 "update sms_messages set reply = ?, replied_at = ? where message_sid = ?",
                 [json.dumps(list(texts)), iso(utcnow()), message_sid],
@@ -164,10 +167,10 @@ class SmsStore:
         return Choice(int(row[0]), row[1], row[2]) if row else None
 
     def pending_choices(self, phone: str) -> Dict[int, str]:
-        return {
-            int(r["number"]): r["payload"]
-            for r in self.db["sms_choices"].rows_where("phone = ?", [phone], order_by="number")
-        }
+        found = self.db.execute(
+            "select number, payload from sms_choices where phone = ? order by number", [phone]
+        ).fetchall()
+        return {int(number): payload for number, payload in found}
 
 
 _stores: Dict[Path, SmsStore] = {}

@@ -13,6 +13,10 @@ else gets a fresh session, with no history and none of the other patient's repli
 - the `web_sessions` table     session id, hash of its browser key, last use. "Forget me"
                                deletes the row, so nobody can continue that session.
 
+On SQLite the table is in the assistant's file, through a connection of its own; with
+DATABASE_URL it is on PostgreSQL with the store's tables, so every Rasa server behind the load
+balancer sees the same sessions.
+
 The key is never stored, only its SHA-256; rows idle past the limit are deleted as new
 sessions are opened. The conversation itself stays in the tracker store (retention deletes
 it), so a warning sign in it is still reconciled.
@@ -29,13 +33,14 @@ import time
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.settings import get_settings
+from bot.store import Store, get_store
 
 COOKIE = "clinic_chat_browser"
 COOKIE_PATH = "/webhooks/web/"
@@ -72,13 +77,21 @@ def idle_seconds() -> float:
 class WebSessions:
     """Which browser each web session belongs to, and when it was last used.
 
-    Its own connection to the assistant's SQLite file (WAL, busy timeout), usable from
-    any thread, so the channel calls it off the event loop."""
+    On SQLite (a `path`), its own connection to the assistant's file (WAL, busy timeout),
+    usable from any thread, so the channel calls it off the event loop. Given a `store` on
+    another database, that store's pooled connections."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Optional[Path] = None, store: Optional[Store] = None) -> None:
         self._lock = threading.Lock()
+        self.store = store if store is not None and store.dialect != "sqlite" else None
+        self.conn: Optional[sqlite3.Connection] = None
+        if self.store is not None:
+            self.path = self.store.path
+            return
+        if path is None and store is None:
+            raise ValueError("WebSessions needs a SQLite path or a store")
+        self.path = Path(path if path is not None else store.path)  # type: ignore[union-attr]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(
             str(self.path), timeout=30, isolation_level=None, check_same_thread=False
         )
@@ -90,7 +103,12 @@ class WebSessions:
         )
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[Any]:
+        if self.store is not None:
+            with self.store.transaction(exclusive=False) as conn:
+                yield conn
+            return
+        assert self.conn is not None
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -100,6 +118,13 @@ class WebSessions:
                 raise
             self.conn.execute("COMMIT")
 
+    def _row(self, sql: str, args: Sequence[Any]) -> Any:
+        if self.store is not None:
+            return self.store.db.execute(sql, args).fetchone()
+        assert self.conn is not None
+        with self._lock:
+            return self.conn.execute(sql, args).fetchone()
+
     def bind(self, session_id: str, key: Optional[str], now: Optional[float] = None) -> None:
         """Give a new session to the browser holding `key` (no key: nobody can continue it)."""
         now = time.time() if now is None else now
@@ -107,8 +132,9 @@ class WebSessions:
             conn.execute("delete from web_sessions where last_seen < ?", [now - idle_seconds()])
             if key:
                 conn.execute(
-                    "insert or replace into web_sessions (session_id, browser, last_seen) "
-                    "values (?, ?, ?)",
+                    "insert into web_sessions (session_id, browser, last_seen) values (?, ?, ?) "
+                    "on conflict (session_id) do update set browser = excluded.browser, "
+                    "last_seen = excluded.last_seen",
                     [session_id, digest(key), now],
                 )
 
@@ -117,10 +143,9 @@ class WebSessions:
         if not key:
             return False
         now = time.time() if now is None else now
-        with self._lock:
-            row = self.conn.execute(
-                "select browser, last_seen from web_sessions where session_id = ?", [session_id]
-            ).fetchone()
+        row = self._row(
+            "select browser, last_seen from web_sessions where session_id = ?", [session_id]
+        )
         if row is None or now - float(row[1]) > idle_seconds():
             return False
         return secrets.compare_digest(str(row[0]), digest(key))
@@ -137,12 +162,20 @@ class WebSessions:
             conn.execute("delete from web_sessions where session_id = ?", [session_id])
 
 
-_sessions: Dict[Path, WebSessions] = {}
+_sessions: Dict[Any, WebSessions] = {}
 
 
 def get_web_sessions() -> WebSessions:
-    """The web sessions in the assistant's database, opened once per file."""
-    path = get_settings().assistant_db
+    """The web sessions in the assistant's database (the SQLite file, or DATABASE_URL's),
+    opened once per database."""
+    settings = get_settings()
+    if settings.database_url:
+        store = get_store()
+        found = _sessions.get(settings.database_url)
+        if found is None or found.store is not store:
+            _sessions[settings.database_url] = WebSessions(store=store)
+        return _sessions[settings.database_url]
+    path = settings.assistant_db
     if path not in _sessions:
         _sessions[path] = WebSessions(path)
     return _sessions[path]

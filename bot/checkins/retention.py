@@ -8,7 +8,7 @@ the clinic asked and heard.
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 REDACTED = "redacted"
 
@@ -18,7 +18,7 @@ _ENDED = (
 )
 
 
-def redact(conn: sqlite3.Connection, cutoff_iso: str, dry_run: bool = False) -> int:
+def redact(conn: Any, cutoff_iso: str, dry_run: bool = False) -> int:
     """Redact the ended programmes older than `cutoff_iso`; how many (or would be)."""
     ended = [row[0] for row in conn.execute(_ENDED, [REDACTED, cutoff_iso])]
     if ended and not dry_run:

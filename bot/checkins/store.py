@@ -1,4 +1,5 @@
-"""Check-in data over the assistant's Store (same SQLite file, same transactions).
+"""Check-in data over the assistant's Store (same database, same transactions: the SQLite
+file, or PostgreSQL with DATABASE_URL; the SQL is what both read alike).
 
 Enrolments, their scheduled check-ins, the texts sent and the replies read. Every
 state change is one `UPDATE ... WHERE status = <expected>` inside a transaction, so
@@ -7,7 +8,6 @@ two workers, or a worker and the SMS channel, never both take the same step.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any, Dict, List, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot import audit
 from bot.channels.sms_format import e164
 from bot.checkins.schedule import Schedule
+from bot.storage.portable import insert_id
 from bot.store import Store, iso
 
 PROCEDURES = ("vertebroplasty", "kyphoplasty")
@@ -79,12 +80,12 @@ class CheckinStore:
         check_zone(zone)
         try:
             with self.store.transaction() as conn:
-                cursor = conn.execute(
+                enrolment_id = insert_id(
+                    conn,
                     "insert into checkin_enrolments (phone, procedure, procedure_at, timezone, "
                     "enrolled_by, enrolled_at, status) values (?, ?, ?, ?, ?, ?, 'active')",
                     [number, procedure, iso(procedure_at), zone, enrolled_by.strip(), iso(now)],
                 )
-                enrolment_id = int(cursor.lastrowid or 0)
                 for key, due in schedule.due_times(procedure_at, zone):
                     conn.execute(
                         "insert into checkin_schedule (enrolment_id, key, due_at, status, "
@@ -99,7 +100,7 @@ class CheckinStore:
                         detail=f"programme #{enrolment_id}",
                         remote=audit_remote,
                     )
-        except sqlite3.IntegrityError as error:
+        except self.store.integrity_errors as error:
             raise EnrolmentError("this number already has an active programme") from error
         return enrolment_id
 
@@ -243,12 +244,12 @@ class CheckinStore:
         self, enrolment_id: int, checkin_id: Optional[int], kind: str, now: datetime
     ) -> int:
         with self.store.transaction() as conn:
-            cursor = conn.execute(
+            return insert_id(
+                conn,
                 "insert into checkin_texts (enrolment_id, checkin_id, kind, status, created_at) "
                 "values (?, ?, ?, 'sending', ?)",
                 [enrolment_id, checkin_id, kind, iso(now)],
             )
-            return int(cursor.lastrowid or 0)
 
     def text_done(
         self, text_id: int, status: str, now: datetime, sid: str = "", error: str = ""
@@ -287,8 +288,9 @@ class CheckinStore:
         """Keep a reply; False when its MessageSid was kept before (Twilio retried)."""
         with self.store.transaction() as conn:
             cursor = conn.execute(
-                "insert or ignore into checkin_replies (enrolment_id, checkin_id, message_sid, "
-                "received_at, text, kind, value, alert) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                "insert into checkin_replies (enrolment_id, checkin_id, message_sid, "
+                "received_at, text, kind, value, alert) values (?, ?, ?, ?, ?, ?, ?, ?) "
+                "on conflict do nothing",
                 [enrolment_id, checkin_id, message_sid, iso(now), text[:MAX_REPLY], kind, value,
                  int(alert)],
             )  # fmt: skip

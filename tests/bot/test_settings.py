@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from bot.settings import PROJECT_ROOT, get_settings
 
 
@@ -37,3 +39,18 @@ def test_notification_links_follow_the_staff_port_unless_told(monkeypatch):
     monkeypatch.setenv("PUBLIC_STAFF_URL", "https://staff.clinic.example/")
     get_settings.cache_clear()
     assert get_settings().public_staff_url == "https://staff.clinic.example/"
+
+
+def test_database_url_chooses_postgresql_and_empty_keeps_sqlite(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "")
+    get_settings.cache_clear()
+    assert get_settings().database_url is None
+    for given in ("postgres://a:b@db:5432/x", "postgresql+psycopg2://a:b@db:5432/x"):
+        monkeypatch.setenv("DATABASE_URL", given)
+        get_settings.cache_clear()
+        assert get_settings().database_url == "postgresql://a:b@db:5432/x"
+    monkeypatch.setenv("DATABASE_URL", "mysql://a@db/x")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="postgresql://"):
+        get_settings()
+    get_settings.cache_clear()

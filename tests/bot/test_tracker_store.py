@@ -157,3 +157,71 @@ def test_a_turn_that_cannot_be_stored_is_kept_said_and_reconciled(db, tracker_st
     assert stored(db, "rest:b") == ["action", "user", "action", "bot", "action"]
     assert list(unsaved.kept(db)) == []
     assert reconcile(store, get_settings()) == 0
+
+
+def test_postgresql_restarting_during_a_conversation_loses_no_turn(tmp_path, monkeypatch):
+    """A PostgreSQL server of its own, stopped as a crash would while a red-flag turn is
+    saved, then started again: the turn is kept, said, reconciled, and stored after."""
+    import sqlalchemy as sa
+
+    from bot.storage.sql import dispose_engines
+    from bot.store import open_store
+    from tests.support import postgres
+
+    try:
+        server = postgres.PostgresServer().start()
+    except postgres.PostgresUnavailable as error:
+        if postgres.required():
+            pytest.fail(f"PostgreSQL: {error}")
+        pytest.skip(f"PostgreSQL: {error}")
+    try:
+        url = sa.engine.make_url(server.new_database())
+        monkeypatch.setenv("DATABASE_URL", str(url))
+        monkeypatch.setenv("TRACKER_STORE_SAVE_ATTEMPTS", "2")
+        monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
+        get_settings.cache_clear()
+        settings = get_settings()
+        rasa = ClinicSQLTrackerStore(
+            domain=Domain.empty(), dialect="postgresql", host=url.host, port=url.port,
+            db=url.database, username=url.username,
+        )  # fmt: skip
+        assert rasa.db_path == settings.assistant_db
+        store = open_store()
+        asyncio.run(rasa.save(red_flag_turn("rest:before")))
+
+        def stored_pg(sender: str) -> List[str]:
+            rows = store.db.execute(
+                "select type_name from events where sender_id = ? order by id", [sender]
+            ).fetchall()
+            return [row[0] for row in rows]
+
+        assert stored_pg("rest:before") == ["action", "user", "action", "bot"]
+        server.pause()
+        asyncio.run(rasa.save(red_flag_turn("rest:c")))
+        assert not turn_kept("rest:c")  # the channel says it was not saved
+        [(sender, _)] = list(unsaved.kept(settings.assistant_db))
+        assert sender == "rest:c"
+        server.resume()
+        # the worker's next cycle escalates it from the kept copy
+        assert reconcile(store, settings) == 2  # the one stored before, and the kept one
+        # a read on a connection a restart broke is tried again on a new one
+        asyncio.run(rasa.retrieve("rest:before"))  # the pool holds a live connection now
+        server.pause()
+        server.resume()
+        again = asyncio.run(rasa.retrieve("rest:before"))
+        assert again is not None and again.latest_message.text == CANARY
+        tracker = asyncio.run(rasa.retrieve("rest:c"))
+        assert tracker is not None and tracker.latest_message.text == CANARY
+        tracker.update(ActionExecuted("action_listen"))
+        asyncio.run(rasa.save(tracker))
+        assert stored_pg("rest:c") == ["action", "user", "action", "bot", "action"]
+        assert list(unsaved.kept(settings.assistant_db)) == []
+        assert turn_kept("rest:c")
+        assert reconcile(store, settings) == 0
+        rasa.engine.dispose()
+    finally:
+        from bot import store as store_module
+
+        store_module._stores.clear()
+        dispose_engines()
+        server.stop()

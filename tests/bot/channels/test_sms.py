@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -122,11 +121,13 @@ def exchange(
 
 
 def db_rows(table: str) -> List[tuple]:
-    with sqlite3.connect(get_settings().assistant_db) as db:
-        try:
-            return db.execute(f"select * from {table}").fetchall()
-        except sqlite3.OperationalError:
-            return []
+    """The rows of one of the assistant's tables, on whichever database it is."""
+    from bot.store import get_store
+
+    store = get_store()
+    if not store.has_table(table):
+        return []
+    return [tuple(row) for row in store.db.execute(f"select * from {table}").fetchall()]
 
 
 # -- answering ---------------------------------------------------------------------
