@@ -71,6 +71,10 @@ class Settings:
     clinic_timezone: str = "America/Chicago"
     staff_trusted_proxies: Tuple[str, ...] = ()
     checkins_schedule: Optional[Path] = None
+    # the scale-out profile (bot/endpoints.py): conversations on PostgreSQL, locks and the
+    # website chat's message queue on Redis; unset, everything stays on SQLite in one process
+    database_url: Optional[str] = None
+    redis_url: Optional[str] = None
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -173,4 +177,6 @@ def get_settings() -> Settings:
         checkins_schedule=Path(os.environ["CHECKINS_SCHEDULE"]).expanduser()
         if os.environ.get("CHECKINS_SCHEDULE")
         else None,
+        database_url=os.environ.get("DATABASE_URL", "").strip() or None,
+        redis_url=os.environ.get("REDIS_URL", "").strip() or None,
     )
