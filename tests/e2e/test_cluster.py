@@ -8,6 +8,7 @@ Select them with `pytest -m cluster`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import urllib.request
@@ -205,3 +206,51 @@ def test_redis_restarting_mid_conversation_still_gets_answers(
     assert len(said) == 4
     logs = "".join((cluster.logs / f"rasa-{i}.log").read_text(errors="replace") for i in (1, 2))
     assert "this turn runs under this server's own lock only" in logs
+
+
+async def _web_chat(base: str) -> Dict[str, Any]:
+    import socketio
+    import websockets
+
+    results: Dict[str, Any] = {}
+    # nginx passes the websocket upgrade on: engine.io's open packet comes back
+    ws_url = base.replace("http", "ws") + "/webhooks/web/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(ws_url, origin=base) as socket:
+        results["websocket"] = str(await asyncio.wait_for(socket.recv(), 30))
+    # a whole chat over long-polling (every request of this client on one server)
+    client = socketio.AsyncClient(reconnection=False)
+    loop = asyncio.get_running_loop()
+    confirmed: asyncio.Future = loop.create_future()
+    said: List[str] = []
+    client.on("session_confirm", lambda data: confirmed.set_result(data["session_id"]))
+    client.on("bot_uttered", lambda data: said.append(data.get("text") or ""))
+    await client.connect(
+        base,
+        socketio_path="/webhooks/web/socket.io",
+        transports=["polling"],
+        headers={"Origin": base},
+    )
+    try:
+        await client.emit("session_request", {})
+        results["session"] = await asyncio.wait_for(confirmed, 30)
+        for _ in range(600):
+            if said:
+                break
+            await asyncio.sleep(0.1)
+        greeting = len(said)
+        await client.emit("user_uttered", {"message": "how do I use ice packs?"})
+        for _ in range(600):
+            if len(said) > greeting:
+                break
+            await asyncio.sleep(0.1)
+        results["answers"] = said[greeting:]
+    finally:
+        await client.disconnect()
+    return results
+
+
+def test_the_website_chat_works_through_nginx(cluster: Cluster) -> None:
+    results = asyncio.run(_web_chat(cluster.url))
+    assert results["websocket"].startswith("0{")
+    assert len(results["session"]) == 32
+    assert any("ice" in text.lower() for text in results["answers"])
