@@ -20,7 +20,8 @@ conversation at once (Rasa issue 9213; the atomic store is in Rasa Pro only). He
 - when Redis cannot be reached, the turn runs under this process's own lock, with an ERROR
   logged, rather than failing: the patient still gets an answer (the urgent advice included),
   and only two messages of one conversation arriving on two servers during the outage could
-  overlap.
+  overlap. For OUTAGE_SECONDS after a failure Redis is not tried again, so an unreachable host
+  does not hold up every message by its connect timeout.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any, AsyncIterator, Optional
 
 import redis
@@ -44,6 +46,8 @@ POLL_SECONDS = 0.05
 COUNTER_SECONDS = 24 * 3600
 # Redis calls run on the event loop (Rasa's lock store interface is synchronous): keep them short
 SOCKET_SECONDS = 2.0
+# after Redis failed, this long under the process's own lock before trying it again
+OUTAGE_SECONDS = 5.0
 
 # Every script: KEYS[1] the queue (hash: ticket number -> expiry, in Redis server seconds),
 # KEYS[2] the conversation's ticket counter. Expired tickets are dropped first.
@@ -133,6 +137,7 @@ class AtomicRedisLockStore(LockStore):
         self._release = self.red.register_script(_RELEASE)
         # used only while Redis cannot be reached
         self._local = InMemoryLockStore()
+        self._down_until = 0.0
         super().__init__()
 
     def _keys(self, conversation_id: str) -> list:
@@ -205,14 +210,19 @@ class AtomicRedisLockStore(LockStore):
     ) -> AsyncIterator[Any]:
         """Hold the conversation's lock: wait for the ticket's turn, renewing it while this
         process is alive, and give it back at the end (see module)."""
-        try:
-            ticket = self.issue_ticket(conversation_id, lock_lifetime)
-        except LockError as error:
-            logger.error(
-                "the lock store (Redis) cannot be reached (%s): this turn runs under this "
-                "server's own lock only",
-                error,
-            )
+        ticket = None
+        if time.monotonic() >= self._down_until:
+            try:
+                ticket = self.issue_ticket(conversation_id, lock_lifetime)
+            except LockError as error:
+                self._down_until = time.monotonic() + OUTAGE_SECONDS
+                logger.error(
+                    "the lock store (Redis) cannot be reached (%s): this turn runs under this "
+                    "server's own lock only, and so do the next %.0f s",
+                    error,
+                    OUTAGE_SECONDS,
+                )
+        if ticket is None:
             async with self._local.lock(conversation_id, lock_lifetime, wait_time_in_seconds):
                 yield None
             return

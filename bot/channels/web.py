@@ -100,7 +100,12 @@ def client_manager() -> Dict[str, Any]:
         return {}
     from socketio import AsyncRedisManager
 
-    return {"client_manager": AsyncRedisManager(url, channel=SOCKETIO_CHANNEL)}
+    # python-socketio sends each message to this server's sockets first, then publishes it; a
+    # Redis that is down costs only the publish (logged), bounded by these timeouts
+    options = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {
+        "client_manager": AsyncRedisManager(url, channel=SOCKETIO_CHANNEL, redis_options=options)
+    }
 
 
 class WebOutput(SocketIOOutput):

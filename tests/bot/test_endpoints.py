@@ -13,8 +13,11 @@ from bot.settings import get_settings
 
 
 def test_without_the_scale_out_settings_the_committed_file_is_used_as_it_is(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
     assert endpoints.endpoints_file(get_settings(), tmp_path) == endpoints.BASE
     assert list(tmp_path.iterdir()) == []
     base = yaml.safe_load(endpoints.BASE.read_text())
