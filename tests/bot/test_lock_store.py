@@ -175,3 +175,14 @@ def test_redis_restarting_under_a_turn_neither_fails_it_nor_blocks_the_next(
         return done
 
     assert asyncio.run(asyncio.wait_for(turns(), 10)) == ["first", "second"]
+
+
+def test_rasa_builds_it_from_the_generated_endpoints_section(redis_url: str) -> None:
+    from rasa.core.lock_store import LockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.endpoints import LOCK_STORE
+
+    store = LockStore.create(EndpointConfig(url=redis_url, type=LOCK_STORE))
+    assert isinstance(store, AtomicRedisLockStore)
+    assert store.issue_ticket("rest:built", 60) == 1
