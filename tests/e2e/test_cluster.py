@@ -22,10 +22,21 @@ import pytest
 from bot.cluster import Cluster, Ports, binaries
 from bot.settings import get_settings
 from bot.store import get_store
+from tests.e2e.test_sms import Sms, patient, sms_variant
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.loopback import free_port
 from tests.support.receivers import WebhookReceiver
 from tests.support.redis import required
-from tests.support.servers import STAFF_TOKEN, WEBHOOK_SECRET, Client
+from tests.support.servers import (
+    SMS_REPLY_TIMEOUT_SECONDS,
+    STAFF_TOKEN,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM_NUMBER,
+    TWILIO_WEBHOOK_URL,
+    WEBHOOK_SECRET,
+    Client,
+)
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model, pytest.mark.cluster]
@@ -35,7 +46,10 @@ API_TOKEN = "cluster-api-token"
 
 @pytest.fixture(scope="module")
 def cluster(
-    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver
+    trained_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    webhook: WebhookReceiver,
+    twilio_api: FakeTwilio,
 ) -> Iterator[Cluster]:
     try:
         binaries()
@@ -64,6 +78,12 @@ def cluster(
             "WORKER_POLL_SECONDS": "0.3",
             "NOTIFY_RETRY_BASE_SECONDS": "0.5",
             "NOTIFY_RETRY_MAX_SECONDS": "1",
+            "TWILIO_ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            "TWILIO_FROM_NUMBER": TWILIO_FROM_NUMBER,
+            "TWILIO_WEBHOOK_URL": TWILIO_WEBHOOK_URL,
+            "TWILIO_API_BASE": twilio_api.url,
+            "SMS_REPLY_TIMEOUT_SECONDS": str(SMS_REPLY_TIMEOUT_SECONDS),
         },
         rasa_args=["--enable-api", "--auth-token", API_TOKEN],
     )
@@ -121,6 +141,23 @@ def test_a_red_flag_through_nginx_is_escalated(cluster: Cluster, project_store: 
     assert get_settings().clinic_phone in reply and "sent this to the care team" in reply
     [row] = wait_until(lambda: [r for r in project_store.list() if r["sender"] == f"rest:{me}"])
     assert row["tier"] == "urgent" and "numbness" in row["symptoms"]
+
+
+def test_a_red_flag_by_sms_and_twilios_retry_on_the_other_server_escalate_once(
+    cluster: Cluster, project_store: Any
+) -> None:
+    me = patient()
+    red_flag = "my legs went numb this morning and its getting worse"
+    sid = "SM" + uuid.uuid4().hex
+    reply = Sms(cluster.layout.public).texts(me, red_flag, sid=sid)
+    assert sms_variant("utter_red_flag_urgent") in "\n\n".join(reply)
+    # Twilio sends the same message again (same MessageSid), and it lands on the other server
+    for port in cluster.layout.rasa:
+        assert Sms(port).texts(me, red_flag, sid=sid) == reply
+    [row] = wait_until(lambda: [r for r in project_store.list() if r["sender"] == f"sms:{me}"])
+    assert row["tier"] == "urgent" and row["callback_number"] == me
+    said = [e for e in events(cluster, f"sms:{me}") if e["event"] == "user"]
+    assert len(said) == 1
 
 
 def test_messages_of_one_conversation_on_both_servers_at_once_stay_whole_and_in_order(
