@@ -44,9 +44,15 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     env.setdefault("TWILIO_WEBHOOK_URL", "")
     env.update(extra or {})
     # the scale-out profile (bot/endpoints.py): the generated file names the password
-    password = endpoints.database_password(env.get("DATABASE_URL", "").strip())
+    database_url = env.get("DATABASE_URL", "").strip()
+    password = endpoints.database_password(database_url)
     if password:
         env.setdefault(endpoints.PASSWORD_VARIABLE, password)
+    if database_url:
+        # Rasa's own defaults (50 + 100 overflow) let one server take every connection
+        pool, overflow = endpoints.pool_sizes(1)
+        env.setdefault("SQL_POOL_SIZE", str(pool))
+        env.setdefault("SQL_MAX_OVERFLOW", str(overflow))
     Path(env["ASSISTANT_DB"]).parent.mkdir(parents=True, exist_ok=True)
     return env
 

@@ -75,3 +75,17 @@ def test_every_rasa_server_at_its_fullest_fits_in_postgresqls_connections(server
     assert pool >= 1 and overflow >= 1
     assert servers * (pool + overflow) <= endpoints.MAX_CONNECTIONS - 3 - 20
     assert pool + overflow <= endpoints.PER_SERVER
+
+
+def test_the_servers_get_the_password_and_pool_sizes_only_with_a_database_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.servers import server_env
+
+    for name in ("DATABASE_URL", "SQL_POOL_SIZE", "SQL_MAX_OVERFLOW", "TRACKER_DB_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    plain = server_env()
+    assert "TRACKER_DB_PASSWORD" not in plain and "SQL_POOL_SIZE" not in plain
+    env = server_env(extra={"DATABASE_URL": "postgresql://clinic:pw%40x@db/assistant"})
+    assert env["TRACKER_DB_PASSWORD"] == "pw@x"
+    assert (env["SQL_POOL_SIZE"], env["SQL_MAX_OVERFLOW"]) == ("5", "5")
