@@ -162,8 +162,9 @@ class Cluster:
             "STAFF_PORT": str(self.layout.staff),
             **self.extra_env,
         }
-        extra.setdefault("SQL_POOL_SIZE", str(pool))
-        extra.setdefault("SQL_MAX_OVERFLOW", str(overflow))
+        for name, size in (("SQL_POOL_SIZE", pool), ("SQL_MAX_OVERFLOW", overflow)):
+            if not os.environ.get(name, "").strip():  # the clinic's own values win
+                extra.setdefault(name, str(size))
         if not extra.get("WEB_ALLOWED_ORIGINS", "").strip():
             extra["WEB_ALLOWED_ORIGINS"] = " ".join(origins)
         return server_env(self.layout.actions[0], extra)

@@ -50,9 +50,11 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
         env.setdefault(endpoints.PASSWORD_VARIABLE, password)
     if database_url:
         # Rasa's own defaults (50 + 100 overflow) let one server take every connection
-        pool, overflow = endpoints.pool_sizes(1)
-        env.setdefault("SQL_POOL_SIZE", str(pool))
-        env.setdefault("SQL_MAX_OVERFLOW", str(overflow))
+        for name, size in zip(
+            ("SQL_POOL_SIZE", "SQL_MAX_OVERFLOW"), endpoints.pool_sizes(1), strict=True
+        ):
+            if not env.get(name, "").strip():  # unset or empty (as a copied .env.example has)
+                env[name] = str(size)
     Path(env["ASSISTANT_DB"]).parent.mkdir(parents=True, exist_ok=True)
     return env
 
