@@ -28,7 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from bot import endpoints
 from bot.model import MODEL_PATH
@@ -91,6 +91,20 @@ def binaries() -> Dict[str, str]:
 def _answers(url: str, timeout: float) -> Callable[[subprocess.Popen], None]:
     """A readiness check: `url` answers 200 before `timeout` seconds, the process alive."""
     return lambda process: wait_for(url, timeout, process)
+
+
+def _traversable(path: Path) -> None:
+    """Let the postgres user pass through the directories above its data (a private tmp
+    directory is 700): the search bit only, nothing becomes readable."""
+    for parent in path.parents:
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            parent.chmod(mode | 0o001)
+
+
+def _as_user(user: Optional[str]) -> Dict[str, Any]:
+    """Popen's arguments to run as `user` with its own group and none of root's."""
+    return {"user": user, "group": user, "extra_groups": []} if user else {}
 
 
 def _as_root() -> bool:
@@ -181,6 +195,7 @@ class Cluster:
             if user:
                 shutil.chown(data, user, user)
                 shutil.chown(sockets, user, user)
+                _traversable(data)
             subprocess.run(
                 [
                     self.bin["initdb"],
@@ -195,7 +210,7 @@ class Cluster:
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
-                user=user,
+                **_as_user(user),
             )
         return Service(
             "postgres",
@@ -405,8 +420,8 @@ http {{
                 env=service.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                user=service.user,
-                start_new_session=True,  # Ctrl-C reaches the launcher, which stops in order
+                start_new_session=True,
+                **_as_user(service.user),  # Ctrl-C reaches the launcher, which stops in order
             )
         self.services[service.name] = service
 
