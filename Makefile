@@ -6,7 +6,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup train run serve chat test test-fast test-one lint validate check content bench clean
+.PHONY: help setup train run serve cluster chat test test-fast test-one lint validate check content bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ run: $(STAMP) ## set up, train if needed, and run the assistant (REST on :5005)
 
 serve: $(STAMP) ## run the already trained model without retraining
 	$(PY) -m bot serve --no-train
+
+N ?= 2
+cluster: $(STAMP) ## PostgreSQL, Redis, nginx and N=2 Rasa servers on this machine (port 5005)
+	$(PY) -m bot serve --replicas $(N)
 
 chat: $(STAMP) ## chat in the terminal with the running assistant
 	$(PY) -m bot chat

@@ -2,6 +2,8 @@
 
 python -m bot train [--force]      train when the model is missing or stale
 python -m bot serve [--no-train]   run the action server, the worker and the Rasa server
+python -m bot serve --replicas N   the scale-out layout: PostgreSQL, Redis, nginx, N Rasa servers
+python -m bot endpoints            write the endpoints file of the settings' profile, print its path
 python -m bot chat                 talk to a running assistant in the terminal
 python -m bot worker               notifications, reconciliation, retention, staff page
 python -m bot escalations ...      the staff's queue: list [--json] [--status S], show, ack,
@@ -45,6 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
     else:
         model.train()
+    if args.replicas:
+        return _serve_cluster(args)
     servers = Servers(args.port, args.action_port, server_env(args.action_port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -67,6 +71,39 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         servers.stop()
+    return 0
+
+
+def _serve_cluster(args: argparse.Namespace) -> int:
+    from bot.cluster import Cluster, Ports
+
+    try:
+        cluster = Cluster(args.replicas, ports=Ports.defaults(args.replicas, args.port))
+    except FileNotFoundError as missing:
+        print(missing, file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        print(f"starting PostgreSQL, Redis, {args.replicas} Rasa servers and nginx ...", flush=True)
+        cluster.start()
+        print(cluster.describe(), flush=True)
+        cluster.supervise()
+    except KeyboardInterrupt:
+        pass
+    except RuntimeError as failed:
+        print(failed, file=sys.stderr)
+        return 1
+    finally:
+        print("stopping ...", flush=True)
+        cluster.stop()
+    return 0
+
+
+def _endpoints(args: argparse.Namespace) -> int:
+    from bot.endpoints import endpoints_file
+
+    settings = get_settings()
+    print(endpoints_file(settings, settings.assistant_db.parent))
     return 0
 
 
@@ -186,7 +223,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     serve.add_argument("--no-train", action="store_true", help="serve the trained model as it is")
     serve.add_argument("--port", type=int, default=5005)
     serve.add_argument("--action-port", type=int, default=5055)
+    serve.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        help="run N Rasa servers behind nginx on PostgreSQL and Redis (bot/cluster.py)",
+    )
     serve.set_defaults(run=_serve)
+
+    ends = commands.add_parser(
+        "endpoints", help="write the endpoints file for DATABASE_URL and REDIS_URL, print its path"
+    )
+    ends.set_defaults(run=_endpoints)
 
     chat = commands.add_parser("chat", help="talk to a running assistant in the terminal")
     chat.add_argument("--url", default="http://127.0.0.1:5005")

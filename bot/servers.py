@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from bot import warnings_filter
+from bot import endpoints, warnings_filter
 from bot.model import MODEL_PATH
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -47,8 +47,33 @@ def server_env(action_port: int = 5055, extra: Optional[Dict[str, str]] = None) 
     env.setdefault("TWILIO_AUTH_TOKEN", "")
     env.setdefault("TWILIO_WEBHOOK_URL", "")
     env.update(extra or {})
+    # the scale-out profile (bot/endpoints.py): the generated file names the password
+    database_url = env.get("DATABASE_URL", "").strip()
+    password = endpoints.database_password(database_url)
+    if password:
+        env.setdefault(endpoints.PASSWORD_VARIABLE, password)
+    if database_url:
+        # Rasa's own defaults (50 + 100 overflow) let one server take every connection
+        for name, size in zip(
+            ("SQL_POOL_SIZE", "SQL_MAX_OVERFLOW"), endpoints.pool_sizes(1), strict=True
+        ):
+            if not env.get(name, "").strip():  # unset or empty (as a copied .env.example has)
+                env[name] = str(size)
     Path(env["ASSISTANT_DB"]).parent.mkdir(parents=True, exist_ok=True)
     return env
+
+
+def endpoints_file(env: Dict[str, str]) -> Path:
+    """endpoints.yml, or the scale-out profile's file generated beside ASSISTANT_DB from the
+    settings in `env` (bot/endpoints.py)."""
+    from dataclasses import replace
+
+    settings = replace(
+        get_settings(),
+        database_url=env.get("DATABASE_URL", "").strip() or None,
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+    )
+    return endpoints.endpoints_file(settings, Path(env["ASSISTANT_DB"]).parent)
 
 
 def local_origins(port: int) -> List[str]:
@@ -69,7 +94,9 @@ def action_server_command(port: int) -> List[str]:
     ]
 
 
-def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
+def rasa_server_command(
+    port: int, model: Path = MODEL_PATH, endpoints_path: Path = endpoints.BASE
+) -> List[str]:
     return [
         sys.executable,
         "-m",
@@ -79,7 +106,7 @@ def rasa_server_command(port: int, model: Path = MODEL_PATH) -> List[str]:
         "--model",
         str(model),
         "--endpoints",
-        "endpoints.yml",
+        str(endpoints_path),
         "--credentials",
         "credentials.yml",
         "--port",
@@ -146,7 +173,7 @@ class Servers:
 
     def start_rasa(self, **popen: object) -> None:
         self.processes["rasa"] = subprocess.Popen(
-            rasa_server_command(self.rasa_port, self.model),
+            rasa_server_command(self.rasa_port, self.model, endpoints_file(self.env)),
             cwd=PROJECT_ROOT,
             env=self.env,
             **popen,  # type: ignore[call-overload]

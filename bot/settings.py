@@ -78,6 +78,8 @@ class Settings:
     database_url: Optional[str] = None
     database_pool_size: int = 5
     database_max_overflow: int = 5
+    # locks of several Rasa servers and the website chat's message queue (bot/endpoints.py)
+    redis_url: Optional[str] = None
 
     @property
     def notifiers(self) -> Tuple[str, ...]:
@@ -197,4 +199,5 @@ def get_settings() -> Settings:
         database_url=_database_url(os.environ.get("DATABASE_URL", "")),
         database_pool_size=int(_env("DATABASE_POOL_SIZE", "5")),
         database_max_overflow=int(_env("DATABASE_MAX_OVERFLOW", "5")),
+        redis_url=os.environ.get("REDIS_URL", "").strip() or None,
     )

@@ -24,6 +24,10 @@ Differences from Rasa 3.6's stock `socketio` channel:
   patient follow-up), which is kept in the conversation's history;
 - a message runs in python-socketio's own task, not in the connection's, so a phone whose
   connection drops mid-turn still has the turn processed and a warning sign escalated;
+- with REDIS_URL set (several Rasa servers), the socket.io servers share one message queue
+  on Redis (python-socketio's AsyncRedisManager), so a message for a browser reaches it
+  whichever server sends it; the load balancer still keeps each browser on one server
+  (long-polling needs it), by a consistent hash of its address;
 - message text is never logged.
 """
 
@@ -59,6 +63,8 @@ USER_EVENT = "user_uttered"
 BOT_EVENT = "bot_uttered"
 TYPING_EVENT = "bot_typing"
 MAX_PAYLOAD_BYTES = 64 * 1024
+# the Redis pub/sub channel the Rasa servers' socket.io servers share (REDIS_URL)
+SOCKETIO_CHANNEL = "clinic_web_chat"
 
 
 def new_session_id() -> str:
@@ -87,6 +93,22 @@ def origin_allowed(origin: Optional[str], environ: Optional[Dict[str, Any]] = No
     host = environ.get("HTTP_HOST")
     scheme = environ.get("wsgi.url_scheme", "http")
     return bool(host) and origin == f"{scheme}://{host}".lower()
+
+
+def client_manager() -> Dict[str, Any]:
+    """The `client_manager` argument of the socket.io server: on Redis when REDIS_URL is set
+    (shared by every Rasa server), else python-socketio's default in-process one."""
+    url = get_settings().redis_url
+    if not url:
+        return {}
+    from socketio import AsyncRedisManager
+
+    # python-socketio sends each message to this server's sockets first, then publishes it; a
+    # Redis that is down costs only the publish (logged), bounded by these timeouts
+    options = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    return {
+        "client_manager": AsyncRedisManager(url, channel=SOCKETIO_CHANNEL, redis_options=options)
+    }
 
 
 class WebOutput(SocketIOOutput):
@@ -172,6 +194,7 @@ class WebInput(SocketIOInput):
             async_mode="sanic",
             cors_allowed_origins=origin_allowed,
             max_http_buffer_size=MAX_PAYLOAD_BYTES,
+            **client_manager(),
         )
         self.sio = sio
         chat = _ChannelBlueprint(self, sio, "web_chat", __name__)

@@ -135,3 +135,19 @@ def test_the_widget_never_puts_text_into_html():
     widget = "\n".join(path.read_text() for path in files)
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write", widget)
     assert "textContent" in widget
+
+
+def test_the_socketio_servers_share_a_redis_queue_only_when_redis_url_is_set(monkeypatch):
+    from socketio import AsyncRedisManager
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    get_settings.cache_clear()
+    assert web.client_manager() == {}
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6399/0")
+    get_settings.cache_clear()
+    manager = web.client_manager()["client_manager"]
+    assert isinstance(manager, AsyncRedisManager)
+    assert manager.channel == web.SOCKETIO_CHANNEL
+    channel = web.WebInput()
+    channel.blueprint(lambda message: None)
+    assert isinstance(channel.sio.manager, AsyncRedisManager)
