@@ -36,7 +36,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import sqlite_utils
 
 from bot import clock
-from bot.storage.portable import INTEGRITY_ERRORS
+from bot.storage.portable import INTEGRITY_ERRORS, insert_id
 from bot.store_schema import create_tables
 from bot.tiers import more_urgent
 
@@ -113,6 +113,13 @@ class Store:
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def one_conversation(self, sender: str) -> Iterator[Any]:
+        """A write transaction in which no other turn of `sender`'s conversation records a
+        red flag, on any server (SQLite: the one writer at a time)."""
+        with self.transaction() as conn:
+            yield conn
+
     def record(
         self,
         *,
@@ -126,7 +133,58 @@ class Store:
         notifiers: Iterable[str],
         now: Optional[datetime] = None,
     ) -> Recorded:
-        raise NotImplementedError
+        """Record a red-flag turn: a new escalation, or a report attached to the open one.
+
+        New escalations, and ones that become more urgent, queue one notification
+        per notifier, in the same transaction. Recording the same `event_key`
+        twice changes nothing. Written once, in portable SQL, for every backend.
+        """
+        at = iso(now or utcnow())
+        text = (message or "")[:MAX_MESSAGE]
+        found = json.dumps(sorted(set(symptoms)))
+        with self.one_conversation(sender) as conn:
+            seen = conn.execute(
+                "select r.escalation_id, e.tier from escalation_reports r "
+                "join escalations e on e.id = r.escalation_id where r.event_key = ?",
+                [event_key],
+            ).fetchone()
+            if seen:
+                return Recorded(int(seen[0]), created=False, duplicate=True, tier=seen[1])
+            open_row = conn.execute(
+                "select id, tier, symptoms from escalations where sender = ? and status != ? "
+                "order by id desc limit 1",
+                [sender, "resolved"],
+            ).fetchone()
+            if open_row:
+                escalation_id, old_tier, old_symptoms = open_row
+                new_tier = more_urgent(tier, old_tier)
+                merged = json.dumps(sorted(set(json.loads(old_symptoms)) | set(symptoms)))
+                conn.execute(
+                    "update escalations set tier = ?, symptoms = ?, updated_at = ? where id = ?",
+                    [new_tier, merged, at, escalation_id],
+                )
+                reason = "more urgent" if new_tier != old_tier else None
+                created = False
+            else:
+                escalation_id = insert_id(
+                    conn,
+                    "insert into escalations (created_at, updated_at, channel, sender, tier, "
+                    "symptoms, message, status, source) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [at, at, channel, sender, tier, found, text, "open", source],
+                )
+                new_tier, reason, created = tier, "new", True
+            conn.execute(
+                "insert into escalation_reports (escalation_id, event_key, at, tier, symptoms, "
+                "message, source) values (?, ?, ?, ?, ?, ?, ?)",
+                [escalation_id, event_key, at, tier, found, text, source],
+            )
+            for notifier in notifiers if reason else ():
+                conn.execute(
+                    "insert into outbox (escalation_id, notifier, reason, created_at, attempts, "
+                    "next_attempt_at) values (?, ?, ?, ?, 0, ?)",
+                    [escalation_id, notifier, reason, at, at],
+                )
+        return Recorded(int(escalation_id), created=created, duplicate=False, tier=new_tier)
 
     def set_callback_number(self, escalation_id: int, number: str) -> None:
         raise NotImplementedError
@@ -203,7 +261,6 @@ class SqliteStore(Store):
             self._refuse_the_configured_postgresql()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=30000")
             self._db = sqlite_utils.Database(conn)
             self._create()
@@ -227,13 +284,16 @@ class SqliteStore(Store):
             self._db = None
 
     def _create(self) -> None:
-        """Create and upgrade the tables, one process at a time (a blocking lock file beside
-        the database): several processes starting at once never race on an ALTER TABLE."""
+        """Switch to WAL and create and upgrade the tables, one connection at a time (a
+        blocking lock file beside the database): several opening at once never race on an
+        ALTER TABLE, nor on the journal-mode change, which SQLite answers "database is locked"
+        at once, without waiting, when another connection is switching it too."""
         assert self._db is not None
         target = self.path.parent / f"{self.path.name}.schema.lock"
         descriptor = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
+            self._db.conn.execute("PRAGMA journal_mode=WAL")
             create_tables(self._db)
         finally:
             os.close(descriptor)  # closing releases the lock
@@ -290,99 +350,6 @@ class SqliteStore(Store):
     ) -> None:
         sets = ", ".join(f"{name} = ?" for name in values)
         conn.execute(f"update {table} set {sets} where id = ?", [*values.values(), row_id])
-
-    def record(
-        self,
-        *,
-        sender: str,
-        channel: str,
-        tier: str,
-        symptoms: Sequence[str],
-        message: str,
-        event_key: str,
-        source: str,
-        notifiers: Iterable[str],
-        now: Optional[datetime] = None,
-    ) -> Recorded:
-        """Record a red-flag turn: a new escalation, or a report attached to the open one.
-
-        New escalations, and ones that become more urgent, queue one notification
-        per notifier, in the same transaction. Recording the same `event_key`
-        twice changes nothing.
-        """
-        at = iso(now or utcnow())
-        text = (message or "")[:MAX_MESSAGE]
-        found = json.dumps(sorted(set(symptoms)))
-        with self.transaction() as conn:
-            seen = conn.execute(
-                "select r.escalation_id, e.tier from escalation_reports r "
-                "join escalations e on e.id = r.escalation_id where r.event_key = ?",
-                [event_key],
-            ).fetchone()
-            if seen:
-                return Recorded(int(seen[0]), created=False, duplicate=True, tier=seen[1])
-            open_row = conn.execute(
-                "select id, tier, symptoms from escalations where sender = ? and status != ? "
-                "order by id desc limit 1",
-                [sender, "resolved"],
-            ).fetchone()
-            if open_row:
-                escalation_id, old_tier, old_symptoms = open_row
-                new_tier = more_urgent(tier, old_tier)
-                merged = json.dumps(sorted(set(json.loads(old_symptoms)) | set(symptoms)))
-                self._update(
-                    conn,
-                    "escalations",
-                    escalation_id,
-                    {"tier": new_tier, "symptoms": merged, "updated_at": at},
-                )
-                reason = "more urgent" if new_tier != old_tier else None
-                created = False
-            else:
-                escalation_id = self._insert(
-                    conn,
-                    "escalations",
-                    {
-                        "created_at": at,
-                        "updated_at": at,
-                        "channel": channel,
-                        "sender": sender,
-                        "tier": tier,
-                        "symptoms": found,
-                        "message": text,
-                        "status": "open",
-                        "source": source,
-                    },
-                )
-                new_tier, reason, created = tier, "new", True
-            self._insert(
-                conn,
-                "escalation_reports",
-                {
-                    "escalation_id": escalation_id,
-                    "event_key": event_key,
-                    "at": at,
-                    "tier": tier,
-                    "symptoms": found,
-                    "message": text,
-                    "source": source,
-                },
-            )
-            if reason:
-                for notifier in notifiers:
-                    self._insert(
-                        conn,
-                        "outbox",
-                        {
-                            "escalation_id": escalation_id,
-                            "notifier": notifier,
-                            "reason": reason,
-                            "created_at": at,
-                            "attempts": 0,
-                            "next_attempt_at": at,
-                        },
-                    )
-        return Recorded(int(escalation_id), created=created, duplicate=False, tier=new_tier)
 
     def set_callback_number(self, escalation_id: int, number: str) -> None:
         with self.transaction() as conn:

@@ -25,13 +25,12 @@ before use, so a restarted PostgreSQL costs one failed request at most, not a de
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import weakref
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,13 +40,10 @@ from bot.storage.portable import pyformat
 from bot.storage.schema import escalation_reports, escalations, meta, notification_attempts, outbox
 from bot.store import (
     CLAIM_LEASE_SECONDS,
-    MAX_MESSAGE,
-    Recorded,
     Store,
     iso,
     utcnow,
 )
-from bot.tiers import more_urgent
 
 # advisory lock keys: the writers' lock, and the namespace of the per-conversation locks
 WRITER_LOCK = 7_301_016_002
@@ -231,96 +227,13 @@ class SqlStore(Store):
 
     # -- escalations ------------------------------------------------------------------
 
-    def record(
-        self,
-        *,
-        sender: str,
-        channel: str,
-        tier: str,
-        symptoms: Sequence[str],
-        message: str,
-        event_key: str,
-        source: str,
-        notifiers: Iterable[str],
-        now: Optional[datetime] = None,
-    ) -> Recorded:
-        at = iso(now or utcnow())
-        text = (message or "")[:MAX_MESSAGE]
-        found = json.dumps(sorted(set(symptoms)))
-        notifiers = list(notifiers)
-        with self._begin() as conn:
-            # one turn of this conversation at a time, on every server
-            conn.execute(
-                sa.select(sa.func.pg_advisory_xact_lock(RECORD_NAMESPACE, sa.func.hashtext(sender)))
-            )
-            seen = conn.execute(
-                sa.select(escalation_reports.c.escalation_id, escalations.c.tier)
-                .join(escalations, escalations.c.id == escalation_reports.c.escalation_id)
-                .where(escalation_reports.c.event_key == event_key)
-            ).first()
-            if seen:
-                return Recorded(int(seen[0]), created=False, duplicate=True, tier=seen[1])
-            open_row = conn.execute(
-                sa.select(escalations.c.id, escalations.c.tier, escalations.c.symptoms)
-                .where(escalations.c.sender == sender, escalations.c.status != "resolved")
-                .order_by(escalations.c.id.desc())
-                .limit(1)
-            ).first()
-            if open_row:
-                escalation_id, old_tier, old_symptoms = open_row
-                new_tier = more_urgent(tier, old_tier)
-                merged = json.dumps(sorted(set(json.loads(old_symptoms)) | set(symptoms)))
-                conn.execute(
-                    sa.update(escalations)
-                    .where(escalations.c.id == escalation_id)
-                    .values(tier=new_tier, symptoms=merged, updated_at=at)
-                )
-                reason = "more urgent" if new_tier != old_tier else None
-                created = False
-            else:
-                escalation_id = conn.execute(
-                    sa.insert(escalations)
-                    .values(
-                        created_at=at,
-                        updated_at=at,
-                        channel=channel,
-                        sender=sender,
-                        tier=tier,
-                        symptoms=found,
-                        message=text,
-                        status="open",
-                        source=source,
-                    )
-                    .returning(escalations.c.id)
-                ).scalar_one()
-                new_tier, reason, created = tier, "new", True
-            conn.execute(
-                sa.insert(escalation_reports).values(
-                    escalation_id=escalation_id,
-                    event_key=event_key,
-                    at=at,
-                    tier=tier,
-                    symptoms=found,
-                    message=text,
-                    source=source,
-                )
-            )
-            if reason and notifiers:
-                conn.execute(
-                    sa.insert(outbox),
-                    [
-                        {
-                            "escalation_id": escalation_id,
-                            "notifier": notifier,
-                            "reason": reason,
-                            "created_at": at,
-                            "attempts": 0,
-                            "next_attempt_at": at,
-                        }
-                        for notifier in notifiers
-                    ],
-                )
-        return Recorded(int(escalation_id), created=created, duplicate=False, tier=new_tier)
+    @contextmanager
+    def one_conversation(self, sender: str) -> Iterator[SqlConnection]:
+        """Not the one-writer lock: a lock of this conversation's, so other patients' red
+        flags are recorded at the same time on other servers."""
+        with self.transaction(exclusive=False) as conn:
+            conn.execute("select pg_advisory_xact_lock(?, hashtext(?))", [RECORD_NAMESPACE, sender])
+            yield conn
 
     def set_callback_number(self, escalation_id: int, number: str) -> None:
         with self._begin() as conn:
