@@ -24,17 +24,18 @@ so a long example teaches what a long message will look like.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 FULL_TEXT = "full_text"  # the message as written, while the classifiers read the question
+FOCUS_SPANS = "focus_spans"  # where in it the sentences they read are
 MIN_WORDS = 22  # shorter messages are read whole: a short story is context, not noise
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
@@ -51,9 +52,23 @@ _PROCEDURE = re.compile(
 _WORD = re.compile(r"[A-Za-z']+")
 
 
+def sentence_spans(text: str) -> List[Tuple[int, int]]:
+    """Where the message's sentences are, each with its end mark, blanks stripped."""
+    spans = []
+    for match in _SENTENCE.finditer(text):
+        start, end = match.span()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
 def sentences(text: str) -> List[str]:
     """The message's sentences, each with its end mark."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    return [text[a:b] for a, b in sentence_spans(text)]
 
 
 def asks(sentence: str) -> bool:
@@ -71,26 +86,46 @@ def _names_symptom(sentences_: List[str]) -> bool:
     return any(f.status != "unrelated" for f in found)
 
 
-def focus(text: str) -> Optional[str]:
-    """The question of a long message of several sentences, or None to read it whole."""
+def focus_spans(text: str) -> Optional[List[Tuple[int, int]]]:
+    """Where in a long message of several sentences its question is (the sentences kept,
+    in order), or None to read it whole."""
     if len(text.split()) < MIN_WORDS:
         return None
-    parts = sentences(text)
-    if len(parts) < 2:
+    spans = sentence_spans(text)
+    if len(spans) < 2:
         return None
+    parts = [text[a:b] for a, b in spans]
     last = max((i for i, s in enumerate(parts) if asks(s)), default=None)
     if last is None or last == 0:
         return None
     start = last - 1 if asks(parts[last - 1]) else last
-    picked = parts[start : last + 1]
-    if not any(_PROCEDURE.search(s) for s in picked):
-        named = [s for s in parts[:start] if _PROCEDURE.search(s)]
+    picked = list(range(start, last + 1))
+    if not any(_PROCEDURE.search(parts[i]) for i in picked):
+        named = [i for i in range(start) if _PROCEDURE.search(parts[i])]
         if named:
             picked = [named[-1]] + picked
-    left_out = [s for s in parts if s not in picked]
+    left_out = [parts[i] for i in range(len(parts)) if i not in picked]
     if not left_out or _names_symptom(left_out):
         return None
-    return " ".join(picked)
+    return [spans[i] for i in picked]
+
+
+def focus(text: str) -> Optional[str]:
+    """The question of a long message of several sentences, or None to read it whole."""
+    spans = focus_spans(text)
+    return " ".join(text[a:b] for a, b in spans) if spans else None
+
+
+def _to_full(spans: List[Tuple[int, int]], offset: int, end: bool) -> Optional[int]:
+    """An offset in the cut text (the kept sentences joined by one space) as an offset in
+    the full text; None for the joining spaces, which the full text does not have."""
+    at = 0
+    for a, b in spans:
+        length = b - a
+        if at <= offset < at + length or (end and offset == at + length):
+            return a + offset - at
+        at += length + 1
+    return None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False)
@@ -111,10 +146,11 @@ class QuestionFocus(GraphComponent):
         text = message.get(TEXT)
         if not isinstance(text, str) or message.get(FULL_TEXT):
             return
-        focused = focus(text)
-        if focused:
+        spans = focus_spans(text)
+        if spans:
             message.set(FULL_TEXT, text)
-            message.set(TEXT, focused)
+            message.set(FOCUS_SPANS, spans)
+            message.set(TEXT, " ".join(text[a:b] for a, b in spans))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
@@ -155,7 +191,25 @@ class QuestionFocusRestore(GraphComponent):
 
 
 def _restore(message: Message) -> None:
+    """The full text back, and the entities found in the cut text moved to where they are
+    in it (an entity across two kept sentences, which the full text does not join, is
+    dropped)."""
     full = message.get(FULL_TEXT)
-    if full:
-        message.set(TEXT, full)
-        message.data.pop(FULL_TEXT, None)
+    if not full:
+        return
+    spans = message.get(FOCUS_SPANS) or []
+    kept = []
+    for entity in message.get(ENTITIES) or []:
+        if "start" not in entity or "end" not in entity:
+            kept.append(entity)
+            continue
+        start = _to_full(spans, int(entity["start"]), end=False)
+        end = _to_full(spans, int(entity["end"]), end=True)
+        if start is None or end is None or end - start != entity["end"] - entity["start"]:
+            continue
+        kept.append({**entity, "start": start, "end": end})
+    if message.get(ENTITIES):
+        message.set(ENTITIES, kept)
+    message.set(TEXT, full)
+    message.data.pop(FULL_TEXT, None)
+    message.data.pop(FOCUS_SPANS, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.focus import FULL_TEXT, QuestionFocus, QuestionFocusRestore, asks, focus
@@ -72,3 +72,31 @@ def test_the_classifiers_read_the_question_and_the_rest_the_whole_message() -> N
     QuestionFocusRestore().process([message])
     assert message.get(TEXT) == STORY
     assert message.get(FULL_TEXT) is None
+
+
+CHURCH = (
+    "My mother had her vertebroplasty on Monday at your clinic and she has been resting "
+    "at home with us since then. She wants to go to church on Sunday. Is that too soon? "
+    "Can she sit in a car for an hour?"
+)
+
+
+def test_entities_found_in_the_question_point_into_the_whole_message() -> None:
+    message = Message(data={TEXT: CHURCH})
+    QuestionFocus().process([message])
+    cut = message.get(TEXT)
+    assert "church" not in cut
+    car, joint = cut.index("car"), cut.index("then. Is")  # the joint skips a sentence
+    message.set(
+        ENTITIES,
+        [
+            {"entity": "vehicle", "value": "car", "start": car, "end": car + 3},
+            {"entity": "noise", "value": "then. Is", "start": joint, "end": joint + 8},
+            {"entity": "procedure", "value": "vertebroplasty"},  # no offsets: kept
+        ],
+    )
+    QuestionFocusRestore().process([message])
+    moved, unplaced = message.get(ENTITIES)
+    assert (moved["start"], moved["end"]) == (CHURCH.index("car"), CHURCH.index("car") + 3)
+    assert "start" not in unplaced
+    assert message.get(TEXT) == CHURCH
