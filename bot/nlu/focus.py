@@ -66,11 +66,6 @@ def sentence_spans(text: str) -> List[Tuple[int, int]]:
     return spans
 
 
-def sentences(text: str) -> List[str]:
-    """The message's sentences, each with its end mark."""
-    return [text[a:b] for a, b in sentence_spans(text)]
-
-
 def asks(sentence: str) -> bool:
     """Whether a sentence asks something."""
     if sentence.rstrip().endswith("?"):
@@ -110,10 +105,15 @@ def focus_spans(text: str) -> Optional[List[Tuple[int, int]]]:
     return [spans[i] for i in picked]
 
 
+def joined(text: str, spans: List[Tuple[int, int]]) -> str:
+    """The kept sentences as the classifiers read them: joined by one space."""
+    return " ".join(text[a:b] for a, b in spans)
+
+
 def focus(text: str) -> Optional[str]:
     """The question of a long message of several sentences, or None to read it whole."""
     spans = focus_spans(text)
-    return " ".join(text[a:b] for a, b in spans) if spans else None
+    return joined(text, spans) if spans else None
 
 
 def _to_full(spans: List[Tuple[int, int]], offset: int, end: bool) -> Optional[int]:
@@ -150,7 +150,7 @@ class QuestionFocus(GraphComponent):
         if spans:
             message.set(FULL_TEXT, text)
             message.set(FOCUS_SPANS, spans)
-            message.set(TEXT, " ".join(text[a:b] for a, b in spans))
+            message.set(TEXT, joined(text, spans))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
