@@ -99,3 +99,31 @@ def test_message_text_is_cut_to_what_the_clinic_needs(store):
         notifiers=(),
     )
     assert len(store.get(done.escalation_id)["message"]) == 500
+
+
+def test_connections_opening_a_new_file_at_once_all_get_in(tmp_path):
+    """Each connection switches a new file to WAL; unguarded, SQLite answered a second switch
+    "database is locked" at once (it failed 2 runs in 2 on the old code)."""
+    import threading
+
+    failures: list = []
+    for attempt in range(150):
+        path = tmp_path / f"new{attempt}.db"
+        start = threading.Barrier(6)
+
+        def open_it(path=path, start=start) -> None:
+            store = Store(path)
+            try:
+                start.wait()
+                store.db.execute("select count(*) from escalations").fetchone()
+            except Exception as error:  # noqa: BLE001 (the test collects every failure)
+                failures.append(error)
+            finally:
+                store.close()
+
+        threads = [threading.Thread(target=open_it) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert failures == []
