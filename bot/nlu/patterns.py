@@ -7,7 +7,7 @@ Syntax, one token per space-separated item (see red_flag_lexicon.yml):
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Set
+from typing import Any, Dict, List, Set, Tuple
 
 from bot.nlu.context import CLAUSE_WORDS
 
@@ -79,3 +79,27 @@ def vocabulary(lexicon: Dict[str, Any]) -> Set[str]:
             for item in pattern.split():
                 words.update(w for w in item.rstrip("?").split("|") if w.isalpha())
     return words
+
+
+def symptom_words(lexicon: Dict[str, Any]) -> Tuple[Set[str], re.Pattern[str]]:
+    """The content words the symptom patterns name (their sets' words included) and their
+    regexes as one: what a message must hold at least one of before the classifier alone
+    may call it a report ("leg", "fever", "pee", "worse", "confused"; not "the", "here"
+    or "about")."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    sets = lexicon.get("sets") or {}
+    words: Set[str] = set()
+    regexes: List[str] = []
+    for entry in lexicon["symptoms"].values():
+        for pattern in entry["patterns"]:
+            for item in pattern.split():
+                for part in _alternatives(item.rstrip("?")):
+                    if part.startswith("@"):
+                        words.update(sets[part[1:]])
+                    elif _is_regex(part):
+                        regexes.append(part[1:-1])
+                    elif part.isalpha():
+                        words.add(part)
+    content = {w for w in words if w not in STOP_WORDS and len(w) > 2}
+    return content, re.compile("|".join(f"(?:{r})" for r in regexes) or "(?!)")

@@ -6,10 +6,15 @@ Two independent detectors, and either one firing escalates:
 
 The classifier is overruled only by positive evidence: when every symptom the
 lexicon found in the message is negated, asked about, hypothetical, past,
-chronic or someone else's. A report sets the intent `report_symptom` and the
-entities `red_flag_tier` and `symptom`; a question about a warning sign sets
-`asked_tier` and `asked_symptom`, so the assistant can ask "Are you having
-this now?".
+chronic or someone else's. Where the lexicon found no symptom at all, the
+classifier's "report" alone is asked about ("Are you having this now?") rather
+than escalated when the message negates, looks back, speaks of someone else or
+asks something, or names no word any symptom pattern uses: a classifier taught
+real reports also learns their incidental words ("tap" from "spinal tap").
+
+A report sets the intent `report_symptom` and the entities `red_flag_tier` and
+`symptom`; a question about a warning sign sets `asked_tier` and `asked_symptom`,
+so the assistant can ask "Are you having this now?".
 
 The uncertain path: a symptom named beside a sign of change ("new", "since",
 "worse", "started") that context cannot settle is not answered from the FAQ the
@@ -70,9 +75,11 @@ def decide(
         return {"tier": detection.tier, "symptoms": detection.symptoms, "sources": sources}
     unsure = [f for f in detection.findings if f.status == UNCERTAIN]
     if classifier_fired and not detection.findings:
-        if detection.cues:
-            # the classifier alone, in a message that negates, looks back, or speaks of
-            # someone else: ask the patient directly instead of guessing
+        if detection.cues or detection.asks or not detection.names_symptom_word:
+            # the classifier alone, in a message that negates, looks back, speaks of
+            # someone else or asks something ("should i call?"), or that names no body
+            # part, feeling or symptom word at all ("[tap here](...) about ice"): ask the
+            # patient directly instead of guessing
             return {"asked_tier": DEFAULT_TIER, "asked_symptoms": [UNSPECIFIED], "overruled": True}
         return {"tier": DEFAULT_TIER, "symptoms": [UNSPECIFIED], "sources": ["classifier"]}
     if detection.asked:

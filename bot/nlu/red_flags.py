@@ -46,7 +46,7 @@ from bot.nlu.context import (
     phrases,
 )
 from bot.nlu.normalise import normalise, words_of
-from bot.nlu.patterns import compile_pattern, vocabulary
+from bot.nlu.patterns import compile_pattern, symptom_words, vocabulary
 
 __all__ = [
     "ASKED", "REPORT", "UNCERTAIN", "Detection", "Finding", "RedFlagDetector", "detector",
@@ -78,6 +78,11 @@ class Detection:
     tier_order: Tuple[str, ...]
     cues: Tuple[str, ...] = ()
     operations: int = 0  # steps the context engine took: linear in the message
+    # the message holds a word some symptom pattern names ("leg", "pee", "worse"), whether
+    # or not a pattern matched: without one, a classifier's "report" has nothing to stand on
+    names_symptom_word: bool = True
+    # the message asks something ("?"): a classifier's "report" alone is then asked about
+    asks: bool = False
 
     @property
     def reports(self) -> Tuple[Finding, ...]:
@@ -120,6 +125,7 @@ class RedFlagDetector:
         self.shorthand: Dict[str, str] = lexicon.get("shorthand") or {}
         self.context: Dict[str, Any] = phrases(lexicon["context"])
         self.vocabulary = vocabulary(lexicon)
+        self.symptom_words, self.symptom_regex = symptom_words(lexicon)
         self.cue_table = CueTable(self.context)
         self.symptom_tier: Dict[str, str] = {}
         sets = lexicon.get("sets") or {}
@@ -186,7 +192,17 @@ class RedFlagDetector:
         if engine.found("year"):
             cues.append("historical")
         return Detection(
-            tuple(findings.values()), self.tiers, tuple(sorted(set(cues))), engine.operations
+            tuple(findings.values()),
+            self.tiers,
+            tuple(sorted(set(cues))),
+            engine.operations,
+            names_symptom_word=self._names_symptom_word(words),
+            asks="?" in words,
+        )
+
+    def _names_symptom_word(self, words: List[str]) -> bool:
+        return any(
+            w in self.symptom_words or (w.isalpha() and self.symptom_regex.search(w)) for w in words
         )
 
     def _match(

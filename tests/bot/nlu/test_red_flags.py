@@ -129,6 +129,27 @@ def test_classifier_alone_with_context_cues_asks_instead():
     assert "tier" not in result and result["asked_tier"] == "urgent"
 
 
+def test_classifier_alone_in_a_message_with_no_symptom_word_asks_instead():
+    # the classifier learned "spinal tap" from real reports and then called a link's
+    # "tap here" a report: a message naming no body part, feeling or symptom word is asked
+    found = detector().detect("[tap here](javascript:window.__xss=3) about ice")
+    assert not found.findings and not found.names_symptom_word
+    result = decide(found, "report_symptom", 1.0, 0.5)
+    assert "tier" not in result and result["asked_tier"] == "urgent"
+    vague = detector().detect("my legs feel funny today")
+    assert not vague.findings and vague.names_symptom_word
+    assert decide(vague, "report_symptom", 0.99, 0.5)["tier"] == "urgent"
+
+
+def test_classifier_alone_in_a_question_asks_instead():
+    found = detector().detect("my back feels funny since the procedure, should i call?")
+    assert not found.findings and found.asks
+    result = decide(found, "report_symptom", 0.99, 0.5)
+    assert "tier" not in result and result["asked_tier"] == "urgent"
+    told = detector().detect("my back feels funny since the procedure")
+    assert not told.asks
+
+
 def test_an_excluded_sense_is_evidence_against_a_report():
     found = detector().detect("i'm passing out flyers for church on sunday")
     assert [f.status for f in found.findings] == ["unrelated"]
