@@ -5,6 +5,10 @@ otherwise to the TRAIN half. The page is the source URL, or for the few sheets p
 several addresses one of them (the `page` column, empty for every other row). So the split is
 by page, not by message: wording from one thread or one sheet never sits on both sides.
 Only TRAIN rows may feed training data or tuning; LOCKED rows are read only to measure.
+
+A third set, FRESH (fresh.tsv, single messages only), was collected later by someone who had not
+seen the others, from pages neither half uses: it is read only as totals, never row by row while
+tuning, so that it still measures what the locked half, read too often, no longer can.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from bot.settings import PROJECT_ROOT
 
 REAL = PROJECT_ROOT / "tests" / "data" / "real"
 MESSAGES = REAL / "messages.tsv"
+FRESH = REAL / "fresh.tsv"
 CONVERSATIONS = REAL / "conversations.yml"
-SPLITS = ("train", "locked")
+SPLITS = ("train", "locked")  # the two halves; "fresh" is a set of its own
 
 
 def split_of(page: str) -> str:
@@ -66,7 +71,10 @@ class Conversation:
         return split_of(self.page)
 
 
-def load_messages(split: Optional[str] = None, path: Path = MESSAGES) -> List[Message]:
+def load_messages(split: Optional[str] = None, path: Optional[Path] = None) -> List[Message]:
+    """The messages of one split ("train", "locked", "fresh"), or of both halves ("all")."""
+    if path is None:
+        path = FRESH if split == "fresh" else MESSAGES
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     messages = [
@@ -82,12 +90,16 @@ def load_messages(split: Optional[str] = None, path: Path = MESSAGES) -> List[Me
         )
         for r in rows
     ]
+    if split == "fresh":
+        return messages
     return [m for m in messages if split in (None, "all", m.split)]
 
 
 def load_conversations(
     split: Optional[str] = None, path: Path = CONVERSATIONS
 ) -> List[Conversation]:
+    if split == "fresh":
+        return []  # the fresh set has single messages only
     raw: List[Dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     conversations = [
         Conversation(

@@ -315,7 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="ours,stock")
     parser.add_argument("--model", type=Path, help="one more model file, named by its stem")
-    parser.add_argument("--split", default="locked", choices=["locked", "train", "all"])
+    parser.add_argument("--split", default="locked", choices=["locked", "train", "fresh", "all"])
     parser.add_argument("--channels", default="rest,sms")
     parser.add_argument("--failures", action="store_true", help="list every wrong message")
     args = parser.parse_args(argv)

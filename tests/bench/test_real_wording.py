@@ -78,11 +78,21 @@ def test_conversations_are_labelled():
         assert c.turns and all(t.user.strip() and t.expect for t in c.turns), c.id
 
 
+def test_the_fresh_set_is_its_own_pages_and_labelled_like_the_halves():
+    fresh = load_messages("fresh")
+    assert len(fresh) >= 180
+    assert {m.flag for m in fresh} == {"none", "report", "lookalike"}
+    assert all(m.tier in ("emergency", "urgent") for m in fresh if m.flag == "report")
+    used = {m.page for m in load_messages("all")} | {c.page for c in load_conversations("all")}
+    assert not {m.source_url for m in fresh} & used
+
+
 def test_no_locked_row_feeds_training():
-    """The locked half measures; a sentence of it in data/ would make it memory. (Greetings
+    """The locked half and the fresh set measure; a sentence of them in data/ would make it
+    memory. (Greetings
     and two-word thanks are the same everywhere: only messages of four words or more count.)"""
     trained = training_texts()
-    locked = [m.text for m in load_messages("locked")]
+    locked = [m.text for m in load_messages("locked") + load_messages("fresh")]
     locked += [t.user for c in load_conversations("locked") for t in c.turns]
     leaked = [t for t in locked if len(words(t).split()) >= 4 and words(t) in trained]
     assert not leaked, leaked[:5]
