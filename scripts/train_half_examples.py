@@ -3,9 +3,10 @@
 The real-wording corpus (tests/data/real/messages.tsv) is split by source page; only rows
 of the train half feed training, never the locked half. Questions (flag none) and
 look-alikes (questions or history that name a symptom) are added to the intent of their
-topic (new/x is the answer faq/x written since). Reports are left out: the rule-based
-detector, not the classifier, decides a warning sign. Rows already in data/, or in the
-own held-out set (tests/data/nlu_test.yml), are skipped.
+topic (new/x is the answer faq/x written since). Reports go to `report_symptom`: the
+classifier is the second of the two red-flag detectors, and it learns real report wording
+beside real look-alike wording, so it does not rest on the lexicon's words alone. Rows
+already in data/, or in the own held-out set (tests/data/nlu_test.yml), are skipped.
 
     python scripts/train_half_examples.py
 """
@@ -49,13 +50,12 @@ def main() -> None:
     seen = known()
     by_intent: Dict[str, List[str]] = defaultdict(list)
     for message in load_messages("train"):
-        if message.flag == "report" or message.topic == "red_flag":
-            continue
         text = " ".join(message.text.split())
         if words(text) in seen or not words(text):
             continue
         seen.add(words(text))
-        by_intent[intent_of(message.topic)].append(text)
+        report = message.flag == "report" or message.topic == "red_flag"
+        by_intent["report_symptom" if report else intent_of(message.topic)].append(text)
     lines = [
         'version: "3.1"',
         "",
