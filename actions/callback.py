@@ -84,6 +84,10 @@ class ActionSaveCallback(Action):
         if number and number != "skip" and escalation_id:
             get_store().set_callback_number(int(escalation_id), number)
             dispatcher.utter_message(response="utter_callback_saved")
+        elif tracker.get_slot("advised_tier") == "emergency":
+            # "ok calling now, thanks" after 911 advice: "call the clinic yourself" would
+            # step the advice down; keep it at 911
+            dispatcher.utter_message(response="utter_still_emergency")
         else:
             dispatcher.utter_message(response="utter_callback_skipped")
         return []

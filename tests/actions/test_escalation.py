@@ -31,6 +31,15 @@ def test_the_second_answer_that_is_not_a_number_ends_the_form(dispatcher):
     assert not dispatcher.messages  # no "that does not look like a number" again
 
 
+@pytest.mark.parametrize(
+    "tier, said_", [("emergency", "utter_still_emergency"), ("urgent", "utter_callback_skipped")]
+)
+def test_a_skipped_callback_keeps_the_advice_at_its_tier(dispatcher, tier, said_):
+    tracker = make_tracker([], slots={"callback_number": "skip", "advised_tier": tier})
+    asyncio.run(ActionSaveCallback().run(dispatcher, tracker, {}))
+    assert [m["response"] for m in dispatcher.messages] == [said_]
+
+
 def test_a_digression_is_counted_and_the_second_ends_the_form(dispatcher):
     first = asyncio.run(ActionCallbackDigression().run(dispatcher, said("q", "faq"), {}))
     assert first == [{"event": "slot", "timestamp": None, "name": "callback_failures", "value": 1}]

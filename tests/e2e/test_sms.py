@@ -336,7 +336,11 @@ _FAQ = "utter_faq/*"
 ACTION_SAYS: Dict[str, List[List[str]]] = {
     "action_escalate": [["utter_escalated_emergency"], ["utter_escalated_urgent"]],
     "action_request_callback": [["utter_callback_requested"]],
-    "action_save_callback": [["utter_callback_saved"], ["utter_callback_skipped"]],
+    "action_save_callback": [
+        ["utter_callback_saved"],
+        ["utter_callback_skipped"],
+        ["utter_still_emergency"],
+    ],
     "callback_form": [["utter_ask_callback_number"], ["utter_invalid_callback_number"], []],
     "action_callback_digression": [[]],  # says nothing: counts, and may end the form
     "action_answer_how_long": [["utter_how_long_*"], ["utter_ask_which_duration"]],
