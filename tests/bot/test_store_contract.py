@@ -6,7 +6,8 @@ Covered: escalations (record, get, list, acknowledge, resolve), the outbox (due,
 lease, mark_attempt), meta, SMS state, web sessions, staff accounts and the append-only audit
 log, check-in enrolment, the reconciler and retention over Rasa's own `events` table, and
 races: two workers delivering the outbox (threads, and two processes) send each notification
-exactly once; the same turn recorded at once from two places is stored once.
+exactly once; the same turn recorded at once from two places is stored once; turns of one
+conversation recorded at once open one escalation (on PostgreSQL, the per-conversation lock).
 """
 
 from __future__ import annotations
@@ -336,6 +337,37 @@ def test_the_same_turn_recorded_at_once_from_two_places_is_stored_once(store):
     [row] = store.list()
     assert len(store.get(row["id"])["reports"]) == 4
     assert store.pending_count() == 2  # the new escalation's, once
+
+
+def test_turns_of_one_conversation_recorded_at_once_open_one_escalation(store):
+    """Each round, eight connections record eight different turns of one new conversation at
+    the same moment: one escalation, eight reports. On PostgreSQL only the per-conversation
+    lock makes that so (without it, several see no open escalation and each opens one)."""
+    rounds, width = 15, 8
+    errors: List[BaseException] = []
+    for r in range(rounds):
+        start = threading.Barrier(width)
+        sender = f"rest:race{r}"
+
+        def recorder(n: int, sender: str = sender, start: Any = start) -> None:
+            own = open_store()
+            try:
+                start.wait()
+                record(own, key=f"{sender}:{n}.0", sender=sender)
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                own.close()
+
+        threads = [threading.Thread(target=recorder, args=(n,)) for n in range(width)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert not errors
+    opened = [row for row in store.list() if row["sender"].startswith("rest:race")]
+    assert len(opened) == rounds
+    assert all(len(store.get(row["id"])["reports"]) == width for row in opened)
 
 
 # -- SMS state ------------------------------------------------------------------------
