@@ -1,0 +1,88 @@
+"""The database profile the tests run on, and what lets one test check either profile.
+
+Without TEST_DATABASE the tests run on the embedded profile (SQLite, the ASSISTANT_DB file);
+TEST_DATABASE=postgresql gives each test a PostgreSQL database of its own as DATABASE_URL
+(tests/conftest.py). A test opens the store by settings (`bot.store.get_store()` or
+`open_store()`) and reads back through it, or through the helpers here:
+
+- `tracker_store_kwargs()`: Rasa's SQL tracker store on the database the settings name,
+  configured as the servers configure it (endpoints.yml, bot/endpoints.py);
+- `query(sql, args, env)`: rows of `?`-placeholder SQL on the database the settings name, or
+  the one a server environment names (`servers.env`), through SQLAlchemy on either.
+
+A test that is by nature about one profile (the bytes of the SQLite file, the SQLite tracker
+store Redis alone leaves in place) is marked `sqlite_only("why")` or `postgresql_only("why")`;
+keep them few, and give a SQLite-only test its PostgreSQL counterpart where one means something.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import pytest
+import sqlalchemy as sa
+
+from bot import endpoints
+from bot.settings import get_settings
+from bot.storage.portable import pyformat
+
+POSTGRESQL = "postgresql"
+
+
+def on_postgresql() -> bool:
+    """Whether this run is the PostgreSQL profile's (TEST_DATABASE=postgresql)."""
+    return os.environ.get("TEST_DATABASE", "").strip().lower() == POSTGRESQL
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the PostgreSQL run: the test is about the SQLite profile itself."""
+    return pytest.mark.skipif(on_postgresql(), reason=f"SQLite profile only: {reason}")
+
+
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """Skip on the SQLite run: the test is about the PostgreSQL profile itself."""
+    return pytest.mark.skipif(not on_postgresql(), reason=f"PostgreSQL profile only: {reason}")
+
+
+def database_url(env: Optional[Mapping[str, str]] = None) -> str:
+    """The SQLAlchemy URL of the assistant's database: DATABASE_URL, else the ASSISTANT_DB
+    file, from `env` (a server environment) or else this process's settings."""
+    if env is None:
+        settings = get_settings()
+        return settings.database_url or f"sqlite:///{settings.assistant_db}"
+    return env.get("DATABASE_URL", "").strip() or f"sqlite:///{env['ASSISTANT_DB']}"
+
+
+def query(
+    sql: str, args: Sequence[Any] = (), env: Optional[Mapping[str, str]] = None
+) -> List[Dict[str, Any]]:
+    """The rows of one read (`?` placeholders), as dicts, on the database `database_url(env)`
+    names; a connection of its own, closed after."""
+    url = database_url(env)
+    postgres = not url.startswith("sqlite")
+    engine = sa.create_engine(
+        url,
+        poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": 10} if postgres else {"timeout": 30},
+    )
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql(pyformat(sql) if postgres else sql, tuple(args))
+            return [dict(row._mapping) for row in result]
+    finally:
+        engine.dispose()
+
+
+def tracker_store_kwargs() -> Dict[str, Any]:
+    """The keyword arguments of Rasa's SQL tracker store on the database the settings name,
+    as the servers' endpoints file gives them (the password filled in)."""
+    settings = get_settings()
+    if not settings.database_url:
+        return {"dialect": "sqlite", "db": str(settings.assistant_db)}
+    section = endpoints.tracker_store(settings.database_url)
+    section.pop("type")
+    section["host"] = section.pop("url")  # Rasa reads the endpoint's `url` as the host
+    if "password" in section:
+        section["password"] = endpoints.database_password(settings.database_url)
+    return section
