@@ -7,8 +7,9 @@ TEST_DATABASE=postgresql gives each test a PostgreSQL database of its own as DAT
 
 - `tracker_store_kwargs()`: Rasa's SQL tracker store on the database the settings name,
   configured as the servers configure it (endpoints.yml, bot/endpoints.py);
-- `query(sql, args, env)`: rows of `?`-placeholder SQL on the database the settings name, or
-  the one a server environment names (`servers.env`), through SQLAlchemy on either.
+- `query(sql, args, env)`, `has_table(name, env)`: rows of `?`-placeholder SQL on the
+  database the settings name, or the one a server environment names (`servers.env`),
+  through SQLAlchemy on either.
 
 A test that is by nature about one profile (the bytes of the SQLite file, the SQLite tracker
 store Redis alone leaves in place) is marked `sqlite_only("why")` or `postgresql_only("why")`;
@@ -18,6 +19,7 @@ keep them few, and give a SQLite-only test its PostgreSQL counterpart where one 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import pytest
@@ -54,22 +56,40 @@ def database_url(env: Optional[Mapping[str, str]] = None) -> str:
     return env.get("DATABASE_URL", "").strip() or f"sqlite:///{env['ASSISTANT_DB']}"
 
 
+def _engine(url: str) -> sa.engine.Engine:
+    postgres = not url.startswith("sqlite")
+    return sa.create_engine(
+        url,
+        poolclass=sa.pool.NullPool,
+        connect_args={"connect_timeout": 10} if postgres else {"timeout": 30},
+    )
+
+
 def query(
     sql: str, args: Sequence[Any] = (), env: Optional[Mapping[str, str]] = None
 ) -> List[Dict[str, Any]]:
     """The rows of one read (`?` placeholders), as dicts, on the database `database_url(env)`
     names; a connection of its own, closed after."""
     url = database_url(env)
-    postgres = not url.startswith("sqlite")
-    engine = sa.create_engine(
-        url,
-        poolclass=sa.pool.NullPool,
-        connect_args={"connect_timeout": 10} if postgres else {"timeout": 30},
-    )
+    engine = _engine(url)
     try:
         with engine.connect() as conn:
+            postgres = engine.dialect.name != "sqlite"
             result = conn.exec_driver_sql(pyformat(sql) if postgres else sql, tuple(args))
             return [dict(row._mapping) for row in result]
+    finally:
+        engine.dispose()
+
+
+def has_table(name: str, env: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether the database `database_url(env)` names has the table `name` yet (a SQLite
+    file that does not exist yet is not created)."""
+    url = sa.engine.make_url(database_url(env))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return False
+    engine = _engine(str(url))
+    try:
+        return bool(sa.inspect(engine).has_table(name))
     finally:
         engine.dispose()
 
