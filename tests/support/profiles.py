@@ -6,10 +6,13 @@ TEST_DATABASE=postgresql gives each test a PostgreSQL database of its own as DAT
 `open_store()`) and reads back through it, or through the helpers here:
 
 - `tracker_store_kwargs()`: Rasa's SQL tracker store on the database the settings name,
-  configured as the servers configure it (endpoints.yml, bot/endpoints.py);
+  configured as the servers configure it (endpoints.yml, bot/endpoints.py), and
+  `create_events_table()`, its table made by it;
 - `query(sql, args, env)`, `has_table(name, env)`: rows of `?`-placeholder SQL on the
   database the settings name, or the one a server environment names (`servers.env`),
-  through SQLAlchemy on either.
+  through SQLAlchemy on either (`missing_table(error)`: it is not created yet);
+- `store_of(env)`: the store on a server environment's database;
+- `use_database_of(env, monkeypatch)`: this process's settings on a server's database.
 
 A test that is by nature about one profile (the bytes of the SQLite file, the SQLite tracker
 store Redis alone leaves in place) is marked `sqlite_only("why")` or `postgresql_only("why")`;
@@ -28,8 +31,10 @@ import sqlalchemy as sa
 from bot import endpoints
 from bot.settings import get_settings
 from bot.storage.portable import pyformat
+from bot.store import SqliteStore, Store
 
 POSTGRESQL = "postgresql"
+UNDEFINED_TABLE = "42P01"  # PostgreSQL's SQLSTATE for a table that does not exist
 
 
 def on_postgresql() -> bool:
@@ -68,15 +73,15 @@ def _engine(url: str) -> sa.engine.Engine:
 def query(
     sql: str, args: Sequence[Any] = (), env: Optional[Mapping[str, str]] = None
 ) -> List[Dict[str, Any]]:
-    """The rows of one read (`?` placeholders), as dicts, on the database `database_url(env)`
-    names; a connection of its own, closed after."""
+    """The rows of one statement (`?` placeholders), as dicts (none for a write, which is
+    committed), on the database `database_url(env)` names; a connection of its own."""
     url = database_url(env)
     engine = _engine(url)
     try:
-        with engine.connect() as conn:
+        with engine.begin() as conn:
             postgres = engine.dialect.name != "sqlite"
             result = conn.exec_driver_sql(pyformat(sql) if postgres else sql, tuple(args))
-            return [dict(row._mapping) for row in result]
+            return [dict(row._mapping) for row in result] if result.returns_rows else []
     finally:
         engine.dispose()
 
@@ -94,6 +99,35 @@ def has_table(name: str, env: Optional[Mapping[str, str]] = None) -> bool:
         engine.dispose()
 
 
+def missing_table(error: BaseException) -> bool:
+    """Whether a failed `query` failed only because its table is not created yet."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if getattr(error.orig, "pgcode", None) == UNDEFINED_TABLE:
+        return True
+    return "no such table" in str(error.orig)
+
+
+def store_of(env: Mapping[str, str]) -> Store:
+    """The assistant's store on the database of a server environment (`servers.env`)."""
+    if env.get("DATABASE_URL", "").strip():
+        from bot.storage.sql import SqlStore
+
+        return SqlStore(env["DATABASE_URL"], path=Path(env["ASSISTANT_DB"]))
+    return SqliteStore(Path(env["ASSISTANT_DB"]))
+
+
+def use_database_of(env: Mapping[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give this process's settings the database of a server environment (`servers.env`):
+    its ASSISTANT_DB, and its DATABASE_URL or none."""
+    monkeypatch.setenv("ASSISTANT_DB", env["ASSISTANT_DB"])
+    if env.get("DATABASE_URL", "").strip():
+        monkeypatch.setenv("DATABASE_URL", env["DATABASE_URL"])
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+
+
 def tracker_store_kwargs() -> Dict[str, Any]:
     """The keyword arguments of Rasa's SQL tracker store on the database the settings name,
     as the servers' endpoints file gives them (the password filled in)."""
@@ -106,3 +140,11 @@ def tracker_store_kwargs() -> Dict[str, Any]:
     if "password" in section:
         section["password"] = endpoints.database_password(settings.database_url)
     return section
+
+
+def create_events_table() -> None:
+    """Rasa's `events` table on the database by settings, as Rasa's SQL tracker store makes it
+    (for tests that write a conversation's rows themselves)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    SQLTrackerStore(**tracker_store_kwargs()).engine.dispose()
