@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
 
 from bot import audit, clock, staff
 from bot.escalations import event_key
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.store import Store, open_store
 from tests.support.loopback import free_port
-from tests.support.profiles import tracker_store_kwargs
+from tests.support.profiles import create_events_table
 from tests.support.staff_client import PASSWORD, add_staff
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -81,7 +80,7 @@ def site(monkeypatch) -> Iterator[Any]:
     monkeypatch.setenv("STAFF_PORT", str(free_port()))
     get_settings.cache_clear()
     store = open_store()
-    SQLTrackerStore(**tracker_store_kwargs()).engine.dispose()  # Rasa creates its events table
+    create_events_table()
     urgent = report(
         store, "web:old", "urgent", 1000.0, "my legs went numb <img src=x onerror=alert(1)>", 75
     )
