@@ -12,6 +12,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.settings import get_settings
+from tests.support import profiles
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,7 +46,8 @@ def fresh_settings(
 
     TEST_DATABASE=postgresql gives every test an empty PostgreSQL database of its own as
     DATABASE_URL instead, so the tests that open the store by settings (`get_store()`) run
-    on PostgreSQL: `TEST_DATABASE=postgresql make test-one T=tests/bot/checkins`."""
+    on PostgreSQL: `TEST_DATABASE=postgresql make test-one T=tests/bot/checkins`. A test about
+    one profile only is marked so (tests/support/profiles.py)."""
     monkeypatch.setenv("ASSISTANT_DB", str(tmp_path / "assistant.db"))
     for name in (
         "CLINIC_NAME",
@@ -57,7 +59,7 @@ def fresh_settings(
         "DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
-    on_postgres = os.environ.get("TEST_DATABASE", "").strip().lower() == "postgresql"
+    on_postgres = profiles.on_postgresql()
     if on_postgres:
         monkeypatch.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
     get_settings.cache_clear()

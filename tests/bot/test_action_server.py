@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -19,6 +18,7 @@ import pytest
 from bot.servers import action_server_command, server_env, wait_for
 from bot.settings import PROJECT_ROOT
 from tests.support.loopback import free_port
+from tests.support.profiles import has_table, query
 
 FORGED_NUMBER = "+15555550142"
 
@@ -72,14 +72,11 @@ def post(port: int, body: bytes, auth: Optional[str]) -> Tuple[int, bytes]:
         return error.code, error.read()
 
 
-def escalations(db: Path) -> list:
-    if not db.exists():
+def escalations(env: Dict[str, str]) -> list:
+    """The escalations in the database the server's environment names (SQLite or PostgreSQL)."""
+    if not has_table("escalations", env):  # no table yet: nothing was ever recorded
         return []
-    with sqlite3.connect(db) as conn:
-        try:
-            return conn.execute("select sender, tier, callback_number from escalations").fetchall()
-        except sqlite3.OperationalError:  # no table yet: nothing was ever recorded
-            return []
+    return [row["sender"] for row in query("select sender from escalations", env=env)]
 
 
 @pytest.fixture
@@ -97,22 +94,22 @@ def action_server(tmp_path: Path) -> Iterator[Dict[str, object]]:
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/health", 120, process)
-        yield {"port": port, "db": db, "secret": "s3cret-for-tests"}
+        yield {"port": port, "env": env, "secret": "s3cret-for-tests"}
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
 def test_an_unauthenticated_action_call_gets_401_and_changes_nothing(action_server):
-    port, db, secret = action_server["port"], action_server["db"], action_server["secret"]
+    port, env, secret = action_server["port"], action_server["env"], action_server["secret"]
     for auth in (None, "Bearer wrong", f"Bearer {secret}x", secret, f"Basic {secret}"):
         status, _ = post(port, escalate_call("rest:stranger"), auth)
         assert status == 401, auth
-    assert escalations(db) == []
+    assert escalations(env) == []
     # the same call with the secret is what the Rasa server makes: it does record
     status, body = post(port, escalate_call("rest:patient"), f"Bearer {secret}")
     assert status == 200, body
-    assert [row[0] for row in escalations(db)] == ["rest:patient"]
+    assert escalations(env) == ["rest:patient"]
 
 
 def test_the_action_list_needs_the_secret_and_health_does_not(action_server):

@@ -1,5 +1,5 @@
-"""An alert's story and its changes, against a real SQLite file with a tracker-store
-`events` table laid out as Rasa's SQL store lays it."""
+"""An alert's story and its changes, against the store by settings (a real SQLite file, or
+PostgreSQL with TEST_DATABASE=postgresql) with Rasa's own tracker-store `events` table."""
 
 import json
 import sqlite3
@@ -8,16 +8,14 @@ import pytest
 
 from bot import alerts, audit
 from bot.escalations import event_key
-from bot.store import Store
+from bot.store import Store, open_store
+from tests.support.profiles import create_events_table
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "a.db")
-    s.db.execute(
-        "create table events (id integer primary key, sender_id text, type_name text, "
-        "timestamp real, intent_name text, action_name text, data text)"
-    )
+def store():
+    s = open_store()
+    create_events_table()
     yield s
     s.close()
 
@@ -109,7 +107,7 @@ def test_the_queue_holds_open_and_acknowledged_emergency_first(store):
 def test_the_audit_log_cannot_be_changed_or_deleted(store):
     audit.record(store, "ana", "viewed queue")
     for sql in ("delete from audit_log", "update audit_log set actor = 'x'"):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(store.integrity_errors, match="append-only"):
             store.db.execute(sql)
     assert len(audit.rows(store)) == 1
 

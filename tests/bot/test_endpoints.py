@@ -58,7 +58,8 @@ def test_postgresql_and_redis_give_their_own_file_with_no_secret_in_it(tmp_path:
 
 
 def test_redis_alone_keeps_the_sqlite_tracker_store(tmp_path: Path) -> None:
-    settings = replace(get_settings(), redis_url="redis://127.0.0.1:6379/0")
+    # Redis alone: no DATABASE_URL, whichever profile the tests run on
+    settings = replace(get_settings(), redis_url="redis://127.0.0.1:6379/0", database_url=None)
     config = yaml.safe_load(endpoints.endpoints_file(settings, tmp_path).read_text())
     assert config["tracker_store"]["dialect"] == "sqlite"
     assert config["lock_store"]["type"] == endpoints.LOCK_STORE

@@ -8,7 +8,7 @@ import pytest
 from bot import alerts, audit, clock, escalation_chain, notify
 from bot.escalations import Turn, record
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
 from bot.worker import run_once
 from tests.support.receivers import SmtpReceiver, WebhookReceiver
 
@@ -30,8 +30,8 @@ def receivers(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "a.db")
+def store():
+    s = open_store()
     yield s
     s.close()
 

@@ -4,7 +4,7 @@ import pytest
 
 from bot import notify
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
 from tests.support.receivers import SmtpReceiver, WebhookReceiver
 
 SECRET = "s3cret"
@@ -22,8 +22,8 @@ def webhook(monkeypatch):
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "a.db")
+def store():
+    s = open_store()
     yield s
     s.close()
 

@@ -1,4 +1,5 @@
-"""The reconciler against a tracker-store `events` table laid out as Rasa's SQL store lays it."""
+"""The reconciler against Rasa's own tracker-store `events` table, on the database by settings
+(a real SQLite file, or PostgreSQL with TEST_DATABASE=postgresql)."""
 
 import json
 import time
@@ -7,18 +8,16 @@ import pytest
 
 from bot.reconcile import reconcile
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
+from tests.support.profiles import create_events_table
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(monkeypatch):
     monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "5")
     get_settings.cache_clear()
-    s = Store(tmp_path / "a.db")
-    s.db.execute(
-        "create table events (id integer primary key, sender_id text, type_name text, "
-        "timestamp real, intent_name text, action_name text, data text)"
-    )
+    s = open_store()
+    create_events_table()
     yield s
     s.close()
 
@@ -81,5 +80,5 @@ def test_emergency_advice_records_an_emergency(store):
     assert store.list()[0]["tier"] == "emergency"
 
 
-def test_no_tracker_store_yet_is_fine(tmp_path):
-    assert reconcile(Store(tmp_path / "empty.db"), get_settings()) == 0
+def test_no_tracker_store_yet_is_fine():
+    assert reconcile(open_store(), get_settings()) == 0

@@ -1,4 +1,5 @@
-"""Retention against a real SQLite file that Rasa's own SQL tracker store has written."""
+"""Retention against the database by settings (a real SQLite file, or PostgreSQL with
+TEST_DATABASE=postgresql) that Rasa's own SQL tracker store has written."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from bot.escalations import Turn, record
 from bot.reconcile import reconcile
 from bot.retention import EVERY_SECONDS, REDACTED, purge, purge_if_due
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
+from tests.support.profiles import postgresql_only, query, sqlite_only, tracker_store_kwargs
 
 DAY = 86400
 CANARY = "zebra-canary-7731"
@@ -33,20 +35,15 @@ def settings(monkeypatch):
 
 
 @pytest.fixture
-def db(tmp_path):
-    return tmp_path / "assistant.db"
-
-
-@pytest.fixture
-def store(db):
-    s = Store(db)
+def store():
+    s = open_store()
     yield s
     s.close()
 
 
 @pytest.fixture
-def rasa(db):
-    return SQLTrackerStore(dialect="sqlite", db=str(db))
+def rasa():
+    return SQLTrackerStore(**tracker_store_kwargs())
 
 
 def say(rasa, sender, text, at, advice=None):
@@ -78,9 +75,11 @@ def test_only_conversations_quiet_for_the_whole_period_go(rasa, store, settings)
     assert len(asyncio.run(rasa.retrieve("rest:came-back")).events) == 2
 
 
-def test_the_patients_words_are_gone_from_the_file(rasa, store, settings, db):
+@sqlite_only("reads the bytes of the SQLite file and its write-ahead log")
+def test_the_patients_words_are_gone_from_the_file(rasa, store, settings):
     """Deleted rows leave their bytes behind unless secure_delete is on (some SQLite builds,
     this one included, compile it on) and the write-ahead log is checkpointed."""
+    db = get_settings().assistant_db
     now = time.time()
     say(rasa, "rest:old", f"my words {CANARY}", now - 40 * DAY)
     say(rasa, "rest:recent", "kept on the same page", now)
@@ -92,6 +91,30 @@ def test_the_patients_words_are_gone_from_the_file(rasa, store, settings, db):
 def _wal(db):
     wal = db.with_name(db.name + "-wal")
     return wal.read_bytes() if wal.exists() else b""
+
+
+@postgresql_only("reads every PostgreSQL table; the SQLite file's bytes are checked above")
+def test_the_patients_words_are_gone_from_every_postgresql_table(rasa, store, settings):
+    now = time.time()
+    say(rasa, "rest:old", f"my words {CANARY}", now - 40 * DAY)
+    say(rasa, "rest:recent", "kept in the same table", now)
+    assert _tables_holding(CANARY) == ["events"]
+    purge(store, settings, now)
+    assert _tables_holding(CANARY) == []
+    assert conversations(store) == {"rest:recent"}
+
+
+def _tables_holding(text):
+    """The tables of the public schema with a row whose text holds `text`."""
+    tables = [
+        row["tablename"]
+        for row in query("select tablename from pg_tables where schemaname = 'public'")
+    ]
+    return sorted(
+        table
+        for table in tables
+        if query(f'select 1 from "{table}" t where t::text like ? limit 1', [f"%{text}%"])
+    )
 
 
 def test_a_dry_run_counts_and_deletes_nothing(rasa, store, settings):
@@ -181,11 +204,9 @@ def test_the_worker_purges_at_most_hourly(rasa, store, settings):
     assert purge_if_due(store, settings, now + EVERY_SECONDS + 1)["conversations"] == 1
 
 
-def test_the_purge_command(rasa, store, settings, db, monkeypatch, capsys):
+def test_the_purge_command(rasa, store, settings, capsys):
     from bot.cli import main
 
-    monkeypatch.setenv("ASSISTANT_DB", str(db))
-    get_settings.cache_clear()
     say(rasa, "rest:old", "question", time.time() - 3 * DAY)
     assert main(["purge", "--days", "2", "--dry-run"]) == 0
     assert "would delete 1 conversations (1 events)" in capsys.readouterr().out

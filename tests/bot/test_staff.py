@@ -1,10 +1,10 @@
-"""The staff page server over real HTTP against a real SQLite file: sign-in, sessions,
-CSRF, the queue, an alert page, the machine API, and the audit row each leaves."""
+"""The staff page server over real HTTP against the store by settings (a real SQLite file, or
+PostgreSQL with TEST_DATABASE=postgresql): sign-in, sessions, CSRF, the queue, an alert page,
+the machine API, and the audit row each leaves."""
 
 import json
 import re
 import socket
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -16,7 +16,7 @@ import pytest
 
 from bot import audit, clock, staff, staff_app
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
 from tests.support.loopback import free_port
 from tests.support.staff_client import StaffClient, add_staff
 
@@ -41,7 +41,7 @@ def page(tmp_path, monkeypatch):
     monkeypatch.setenv("STAFF_TOKEN", TOKEN)
     monkeypatch.setenv("STAFF_PORT", str(free_port()))
     get_settings.cache_clear()
-    store = Store(tmp_path / "a.db")
+    store = open_store()  # the database the staff app opens by settings
     report(store, message="<script>alert(1)</script> chest hurts")
     add_staff(store)
     server = staff.serve(store, get_settings())
@@ -331,13 +331,11 @@ def test_a_body_bigger_than_a_form_is_refused_unread(page):
         (b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\ncs", "503"),  # body
     ],
 )
-def test_a_client_that_stops_sending_is_cut_off_and_holds_up_nobody(
-    tmp_path, monkeypatch, start, status
-):
+def test_a_client_that_stops_sending_is_cut_off_and_holds_up_nobody(monkeypatch, start, status):
     monkeypatch.setattr(staff_app, "REQUEST_TIMEOUT_SECONDS", 1)
     monkeypatch.setattr(staff_app, "RESPONSE_TIMEOUT_SECONDS", 1)
     settings = replace(get_settings(), staff_port=free_port())
-    store = Store(tmp_path / "slow.db")
+    store = open_store()
     server = staff.serve(store, settings)
     base = f"http://127.0.0.1:{settings.staff_port}"
     try:
@@ -355,30 +353,30 @@ def test_a_client_that_stops_sending_is_cut_off_and_holds_up_nobody(
 
 def test_a_change_waiting_for_the_database_does_not_stall_other_pages(page):
     """Views run in worker threads: one stuck behind another writer's lock (here the test's
-    own BEGIN IMMEDIATE) leaves the event loop free for the next request."""
+    own write transaction: BEGIN IMMEDIATE on SQLite, the writers' advisory lock on
+    PostgreSQL) leaves the event loop free for the next request."""
     base, store = page
     client = StaffClient(base)
     client.sign_in("ana")
     client.get("/")
     token = client.csrf()
-    blocker = sqlite3.connect(str(store.path), isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
     result: list = []
     waiting = threading.Thread(
         target=lambda: result.append(client.post("/escalations/1/ack", {"csrf": token})[0])
     )
-    waiting.start()
+    blocker = open_store()
     try:
-        time.sleep(0.5)
-        assert not result  # the acknowledgement is waiting for the lock
-        started = time.monotonic()
-        assert fetch(base + "/health") == (200, "ok")
-        assert StaffClient(base).get("/signin")[0] == 200
-        assert time.monotonic() - started < 2
+        with blocker.transaction():
+            waiting.start()
+            time.sleep(0.5)
+            assert not result  # the acknowledgement is waiting for the lock
+            started = time.monotonic()
+            assert fetch(base + "/health") == (200, "ok")
+            assert StaffClient(base).get("/signin")[0] == 200
+            assert time.monotonic() - started < 2
     finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
         waiting.join(30)
+        blocker.close()
     assert result == [303] and store.get(1)["status"] == "acknowledged"
 
 

@@ -1,10 +1,11 @@
-"""The tracker store against a real SQLite file that another process keeps locked."""
+"""The tracker store against a database that another process keeps locked: the SQLite file
+(its write lock), or PostgreSQL with TEST_DATABASE=postgresql (a lock on the events table),
+and a PostgreSQL server of its own that restarts mid-conversation."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from bot.reconcile import reconcile
 from bot.settings import get_settings
 from bot.store import Store
 from bot.tracker_store import ClinicSQLTrackerStore, turn_kept
+from tests.support.profiles import postgresql_only, query, sqlite_only, tracker_store_kwargs
 
 CANARY = "zebra-canary-4412 my legs went numb"
 
@@ -33,13 +35,23 @@ time.sleep(float(sys.argv[2]))
 conn.execute("COMMIT")
 """
 
+POSTGRESQL_HOLDER = """
+import psycopg2, sys, time
+conn = psycopg2.connect(sys.argv[1])
+conn.cursor().execute("lock table events in exclusive mode")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.commit()
+"""
+
 
 class Lock:
-    """Another process holding a write transaction on the file for `seconds`."""
+    """Another process holding a write lock on `target` (the SQLite file, or with
+    `holder=POSTGRESQL_HOLDER` a PostgreSQL URL's events table) for `seconds`."""
 
-    def __init__(self, db: Path, seconds: float) -> None:
+    def __init__(self, target: object, seconds: float, holder: str = HOLDER) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(db), str(seconds)],
+            [sys.executable, "-c", holder, str(target), str(seconds)],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -82,14 +94,10 @@ def red_flag_turn(sender: str) -> DialogueStateTracker:
     return tracker
 
 
-def stored(db: Path, sender: str) -> List[str]:
-    with sqlite3.connect(db) as conn:
-        return [
-            row[0]
-            for row in conn.execute(
-                "select type_name from events where sender_id = ? order by id", [sender]
-            )
-        ]
+def stored(sender: str) -> List[str]:
+    """The types of the events stored for `sender`, on the database by settings."""
+    rows = query("select type_name from events where sender_id = ? order by id", [sender])
+    return [row["type_name"] for row in rows]
 
 
 async def _save_while_ticking(store: ClinicSQLTrackerStore, tracker: DialogueStateTracker) -> float:
@@ -113,22 +121,43 @@ async def _save_while_ticking(store: ClinicSQLTrackerStore, tracker: DialogueSta
     return longest
 
 
+SQLITE_LOCK = "another process holds the SQLite file's write lock"
+
+
+@sqlite_only(SQLITE_LOCK)
 def test_a_save_waits_out_a_lock_off_the_event_loop(db, tracker_store, monkeypatch):
     monkeypatch.setattr(tracker_store, "busy_seconds", 10.0)
     tracker_store.engine.dispose()
     lock = Lock(db, 3)
     stall = asyncio.run(_save_while_ticking(tracker_store, red_flag_turn("rest:a")))
     lock.wait()
-    assert stored(db, "rest:a") == ["action", "user", "action", "bot"]
+    assert stored("rest:a") == ["action", "user", "action", "bot"]
     assert stall < 0.5  # other conversations went on while this one waited
     assert turn_kept("rest:a")
 
 
+@postgresql_only("another process locks the events table on PostgreSQL")
+def test_a_save_waits_out_a_table_lock_off_the_event_loop_on_postgresql():
+    rasa = ClinicSQLTrackerStore(domain=Domain.empty(), **tracker_store_kwargs())
+    try:
+        lock = Lock(get_settings().database_url, 3, holder=POSTGRESQL_HOLDER)
+        started = time.monotonic()
+        stall = asyncio.run(_save_while_ticking(rasa, red_flag_turn("rest:a")))
+        lock.wait()
+        assert time.monotonic() - started > 2  # it did wait for the lock
+        assert stored("rest:a") == ["action", "user", "action", "bot"]
+        assert stall < 0.5  # other conversations went on while this one waited
+        assert turn_kept("rest:a")
+    finally:
+        rasa.engine.dispose()
+
+
+@sqlite_only(f"{SQLITE_LOCK} (PostgreSQL: the restart test below)")
 def test_a_turn_that_cannot_be_stored_is_kept_said_and_reconciled(db, tracker_store, caplog):
     caplog.set_level(logging.WARNING)
     lock = Lock(db, 6)  # longer than 2 tries of 1 s
     asyncio.run(tracker_store.save(red_flag_turn("rest:b")))
-    assert stored(db, "rest:b") == []
+    assert stored("rest:b") == []
     # the channel is told, once
     assert not turn_kept("rest:b")
     assert turn_kept("rest:b")
@@ -154,7 +183,7 @@ def test_a_turn_that_cannot_be_stored_is_kept_said_and_reconciled(db, tracker_st
     # once the file is free, the next save stores the kept turn and the new one, in order
     tracker.update(ActionExecuted("action_listen"))
     asyncio.run(again.save(tracker))
-    assert stored(db, "rest:b") == ["action", "user", "action", "bot", "action"]
+    assert stored("rest:b") == ["action", "user", "action", "bot", "action"]
     assert list(unsaved.kept(db)) == []
     assert reconcile(store, get_settings()) == 0
 

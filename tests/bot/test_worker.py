@@ -9,15 +9,15 @@ import pytest
 
 from bot import worker
 from bot.settings import get_settings
-from bot.store import Store
+from bot.store import open_store
 from tests.support.loopback import free_port
 
 
-def start_and_stop(tmp_path, caplog) -> str:
+def start_and_stop(caplog) -> str:
     caplog.set_level(logging.WARNING)
     stop = threading.Event()
     stop.set()
-    worker.run(Store(tmp_path / "w.db"), get_settings(), stop)
+    worker.run(open_store(), get_settings(), stop)
     return caplog.text
 
 
@@ -30,26 +30,26 @@ def sms_settings(monkeypatch):
     get_settings.cache_clear()
 
 
-def test_sms_without_an_account_to_text_from_is_warned_about(tmp_path, caplog):
-    text = start_and_stop(tmp_path, caplog)
+def test_sms_without_an_account_to_text_from_is_warned_about(caplog):
+    text = start_and_stop(caplog)
     assert "TWILIO_ACCOUNT_SID or TWILIO_FROM_NUMBER is not set" in text
 
 
-def test_no_warning_when_late_answers_can_be_texted(tmp_path, caplog, monkeypatch):
+def test_no_warning_when_late_answers_can_be_texted(caplog, monkeypatch):
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
     monkeypatch.setenv("TWILIO_FROM_NUMBER", "+15555550100")
     get_settings.cache_clear()
-    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)
+    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(caplog)
 
 
-def test_no_warning_when_the_sms_channel_refuses_everything(tmp_path, caplog, monkeypatch):
+def test_no_warning_when_the_sms_channel_refuses_everything(caplog, monkeypatch):
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
     get_settings.cache_clear()
-    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(tmp_path, caplog)
+    assert "TWILIO_ACCOUNT_SID" not in start_and_stop(caplog)
 
 
-def test_no_staff_account_is_warned_about(tmp_path, caplog):
-    assert "No staff account yet" in start_and_stop(tmp_path, caplog)
+def test_no_staff_account_is_warned_about(caplog):
+    assert "No staff account yet" in start_and_stop(caplog)
 
 
 def test_a_worker_cycle_runs_the_check_in_job(monkeypatch):
@@ -79,12 +79,12 @@ def test_a_broken_check_in_schedule_is_said_at_start(tmp_path, caplog, monkeypat
     broken.write_text("limits: {}\n", encoding="utf-8")
     monkeypatch.setenv("CHECKINS_SCHEDULE", str(broken))
     get_settings.cache_clear()
-    assert "the check-in schedule cannot be used" in start_and_stop(tmp_path, caplog)
+    assert "the check-in schedule cannot be used" in start_and_stop(caplog)
 
 
-def test_active_programmes_without_twilio_are_warned_about(tmp_path, caplog):
+def test_active_programmes_without_twilio_are_warned_about(caplog):
     from bot.checkins.enrol import enrol
 
-    enrol(Store(tmp_path / "w.db"), phone="+15555550123", procedure="kyphoplasty",
+    enrol(open_store(), phone="+15555550123", procedure="kyphoplasty",
           when="2026-06-01 10:30", zone="America/Chicago", enrolled_by="RN")  # fmt: skip
-    assert "1 check-in programme(s) are active" in start_and_stop(tmp_path, caplog)
+    assert "1 check-in programme(s) are active" in start_and_stop(caplog)

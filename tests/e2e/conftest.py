@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
 from bot.servers import Servers
+from tests.support import profiles
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.loopback import free_port
 from tests.support.receivers import WebhookReceiver
@@ -30,16 +31,39 @@ def twilio_api() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="session")
+def servers_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+    """Makes the DATABASE_URL for servers that outlive one test: none (their SQLite file) on
+    the SQLite run; on the PostgreSQL run (TEST_DATABASE=postgresql) a new database of their
+    own each call, as each test gets one (tests/conftest.py), dropped at the end."""
+    made: List[str] = []
+    postgres: Any = request.getfixturevalue("postgres_server") if profiles.on_postgresql() else None
+
+    def new() -> str:
+        if postgres is None:
+            return ""
+        made.append(postgres.new_database("e2e"))
+        return made[-1]
+
+    yield new
+    for url in made:
+        postgres.drop_database(url)
+
+
+@pytest.fixture(scope="session")
 def servers(
     trained_model: Path,
     tmp_path_factory: pytest.TempPathFactory,
     webhook: WebhookReceiver,
     twilio_api: FakeTwilio,
+    servers_database: Callable[[], str],
 ) -> Iterator[Servers]:
-    """Rasa server, action server and worker, as `python -m bot serve` runs them."""
+    """Rasa server, action server and worker, as `python -m bot serve` runs them, on the
+    profile's database (an SQLite file, or PostgreSQL with TEST_DATABASE=postgresql)."""
     db = tmp_path_factory.mktemp("e2e") / "assistant.db"
     action_port = free_port()
-    env = e2e_env(db, action_port, webhook.url, twilio_api.url)
+    env = e2e_env(
+        db, action_port, webhook.url, twilio_api.url, {"DATABASE_URL": servers_database()}
+    )
     log = db.parent / "servers.log"
     running = LoggedServers(free_port(), action_port, env)
     with log.open("w", buffering=1) as out:

@@ -1,17 +1,19 @@
-"""A locked database makes turns wait, never lose them."""
+"""A locked database makes turns wait, never lose them: another process holds the SQLite
+file's write lock, or on PostgreSQL (TEST_DATABASE=postgresql) a lock on the events table."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Dict
 
 import pytest
 
 from tests.e2e.conftest import Client
+from tests.support.profiles import query
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -24,23 +26,38 @@ time.sleep(float(sys.argv[2]))
 conn.execute("COMMIT")
 """
 
+POSTGRESQL_HOLDER = """
+import psycopg2, sys, time
+conn = psycopg2.connect(sys.argv[1])
+conn.cursor().execute("lock table events in exclusive mode")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.commit()
+"""
 
-def user_turns(db: str, conversation: str) -> int:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "select count(*) from events where sender_id = ? and type_name = 'user'",
-            [conversation],
-        ).fetchone()[0]
+
+def user_turns(env: Dict[str, str], conversation: str) -> int:
+    """The conversation's stored user turns, on the servers' database."""
+    [row] = query(
+        "select count(*) as turns from events where sender_id = ? and type_name = 'user'",
+        [conversation],
+        env=env,
+    )
+    return int(row["turns"])
 
 
 def test_every_turn_is_stored_while_another_process_holds_the_database_for_10_s(servers):
-    db = servers.env["ASSISTANT_DB"]
+    # what the holder locks: the SQLite file, or the events table on DATABASE_URL
+    url = servers.env.get("DATABASE_URL", "")
+    holder_script, target = (
+        (POSTGRESQL_HOLDER, url) if url else (HOLDER, servers.env["ASSISTANT_DB"])
+    )
     client = Client(servers.rasa_port)
     senders = [f"lock-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     for me in senders:  # continuing conversations, as in the issue
         client.text(me, "how do i use ice packs")
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, db, "10"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", holder_script, target, "10"], stdout=subprocess.PIPE, text=True
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
@@ -53,5 +70,5 @@ def test_every_turn_is_stored_while_another_process_holds_the_database_for_10_s(
     holder.wait(timeout=60)
     print(f"6 turns under a 10 s lock answered in {time.monotonic() - started:.1f} s")
     assert all(all(a.strip() for a in pair) for pair in answers)
-    kept = {me: user_turns(db, f"rest:{me}") for me in senders}
+    kept = {me: user_turns(servers.env, f"rest:{me}") for me in senders}
     assert kept == {me: 3 for me in senders}, kept

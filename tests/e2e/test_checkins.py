@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,6 +30,7 @@ from bot.checkins.store import CheckinStore
 from bot.servers import Servers
 from bot.settings import PROJECT_ROOT
 from bot.store import Store
+from tests.support import profiles
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.loopback import free_port
 from tests.support.receivers import WebhookReceiver
@@ -78,7 +79,7 @@ class Programme:
         self.staff_url = f"http://127.0.0.1:{servers.env['STAFF_PORT']}"
 
     def store(self) -> Store:
-        return Store(self.db)
+        return profiles.store_of(self.servers.env)
 
     def checkins(self) -> CheckinStore:
         return CheckinStore(self.store())
@@ -125,7 +126,10 @@ class Programme:
 
 @pytest.fixture(scope="module")
 def programme(
-    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, webhook: WebhookReceiver
+    trained_model: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    webhook: WebhookReceiver,
+    servers_database: Callable[[], str],
 ) -> Iterator[Programme]:
     """Servers of their own (their own database, clock file and fake Twilio)."""
     folder = tmp_path_factory.mktemp("checkins-e2e")
@@ -137,9 +141,13 @@ def programme(
         action_port,
         webhook.url,
         twilio.url,
-        {"ASSISTANT_CLOCK_FILE": str(clock.path), "CLINIC_TIMEZONE": ZONE},
+        {
+            "ASSISTANT_CLOCK_FILE": str(clock.path),
+            "CLINIC_TIMEZONE": ZONE,
+            "DATABASE_URL": servers_database(),
+        },
     )
-    add_staff(Store(folder / "assistant.db"), "ana", "nurse")
+    add_staff(profiles.store_of(env), "ana", "nurse")
     running = LoggedServers(free_port(), action_port, env)
     log = folder / "servers.log"
     with log.open("w", buffering=1) as out:

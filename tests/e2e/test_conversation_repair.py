@@ -3,13 +3,13 @@ never traps the patient, and advice that is kept after a warning sign (issue 12)
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from typing import List
 
 import pytest
 
 from bot.settings import get_settings
+from tests.support.profiles import query
 from tests.support.servers import Client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -23,13 +23,12 @@ def sender() -> str:
 
 
 def numbers(servers, conversation: str) -> List[str]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        return [
-            r[0]
-            for r in db.execute(
-                "select callback_number from escalations where sender = ?", [f"rest:{conversation}"]
-            )
-        ]
+    rows = query(
+        "select callback_number from escalations where sender = ?",
+        [f"rest:{conversation}"],
+        env=servers.env,
+    )
+    return [r["callback_number"] for r in rows]
 
 
 @pytest.fixture

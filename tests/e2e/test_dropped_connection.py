@@ -7,16 +7,17 @@ import http.client
 import json
 import signal
 import socket
-import sqlite3
 import subprocess
 import uuid
 from typing import Iterator, List, Tuple
 
 import pytest
+import sqlalchemy as sa
 
 from bot.servers import action_server_command, wait_for
 from bot.settings import PROJECT_ROOT
 from tests.support.loopback import free_port
+from tests.support.profiles import missing_table, query
 from tests.support.slow_proxy import SlowProxy
 from tests.support.waiting import wait_until
 
@@ -43,23 +44,27 @@ def give_up_after(port: int, sender: str, seconds: float) -> None:
 
 
 def escalations(servers, conversation: str) -> List[Tuple[str, str]]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        return db.execute(
-            "select tier, source from escalations where sender = ?", [conversation]
-        ).fetchall()
+    """(tier, source) of the conversation's escalations, on the servers' database."""
+    rows = query(
+        "select tier, source from escalations where sender = ?", [conversation], env=servers.env
+    )
+    return [(row["tier"], row["source"]) for row in rows]
 
 
 def events(servers, conversation: str) -> List[Tuple[str, str]]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        try:
-            rows = db.execute(
-                "select type_name, coalesce(action_name, '') from events "
-                "where sender_id = ? order by id",
-                [conversation],
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return []
-    return [tuple(row) for row in rows]
+    """(type, action) of the conversation's stored events, on the servers' database."""
+    try:
+        rows = query(
+            "select type_name, coalesce(action_name, '') as action from events "
+            "where sender_id = ? order by id",
+            [conversation],
+            env=servers.env,
+        )
+    except sa.exc.DBAPIError as error:
+        if not missing_table(error):
+            raise
+        return []  # the events table is not created yet
+    return [(row["type_name"], row["action"]) for row in rows]
 
 
 def the_turn_was_stored(servers, conversation: str) -> bool:

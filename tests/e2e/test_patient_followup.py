@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from datetime import timedelta
 from typing import Any, Dict, List, Optional
 
@@ -16,6 +15,7 @@ import pytest
 from bot import clock
 from bot.replies import patient_still_trying
 from bot.store import iso
+from tests.support.profiles import query
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -23,22 +23,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.model]
 RED_FLAG = "my legs went numb an hour ago and I can't feel my feet"
 
 
-def _query(db: str, sql: str, *args: Any) -> List[Any]:
-    with sqlite3.connect(db, timeout=30) as conn:
-        return conn.execute(sql, list(args)).fetchall()
+def _query(env: Dict[str, str], sql: str, *args: Any) -> List[Any]:
+    """Rows as tuples on the servers' database (the SQLite file, or DATABASE_URL)."""
+    return [tuple(row.values()) for row in query(sql, args, env=env)]
 
 
-def _backdate(db: str, conversation: str) -> Optional[int]:
+def _backdate(env: Dict[str, str], conversation: str) -> Optional[int]:
     """The conversation's alert, made to look an hour old (the worker's clock is real)."""
-    found = _query(db, "select id from escalations where sender = ?", conversation)
+    found = _query(env, "select id from escalations where sender = ?", conversation)
     if not found:
         return None
     an_hour_ago = iso(clock.now() - timedelta(hours=1))
-    _query(db, "update escalations set created_at = ? where id = ?", an_hour_ago, found[0][0])
+    _query(env, "update escalations set created_at = ? where id = ?", an_hour_ago, found[0][0])
     return int(found[0][0])
 
 
-async def _red_flag_then_wait(base: str, db: str) -> Dict[str, Any]:
+async def _red_flag_then_wait(base: str, env: Dict[str, str]) -> Dict[str, Any]:
     import socketio
 
     client = socketio.AsyncClient(reconnection=False)
@@ -53,7 +53,9 @@ async def _red_flag_then_wait(base: str, db: str) -> Dict[str, Any]:
         conversation = "web:" + await asyncio.wait_for(confirmed, 30)
         await asyncio.to_thread(wait_until, lambda: shown, 30)  # the greeting: the chat is open
         await client.emit("user_uttered", {"message": RED_FLAG})
-        escalation_id = await asyncio.to_thread(wait_until, lambda: _backdate(db, conversation), 90)
+        escalation_id = await asyncio.to_thread(
+            wait_until, lambda: _backdate(env, conversation), 90
+        )
         followed_up = await asyncio.to_thread(
             wait_until, lambda: [m for m in shown if m["text"] == patient_still_trying()], 60
         )
@@ -68,12 +70,12 @@ async def _red_flag_then_wait(base: str, db: str) -> Dict[str, Any]:
 
 
 def test_an_unacknowledged_warning_sign_gets_a_message_in_the_open_chat(servers):
-    db = servers.env["ASSISTANT_DB"]
+    env = servers.env
     base = f"http://127.0.0.1:{servers.rasa_port}"
-    result = asyncio.run(_red_flag_then_wait(base, db))
+    result = asyncio.run(_red_flag_then_wait(base, env))
     assert len(result["followed_up"]) == 1
     [(notifier, error)] = _query(
-        db,
+        env,
         "select o.notifier, a.error from outbox o join notification_attempts a "
         "on a.outbox_id = o.id where o.escalation_id = ? and o.notifier like 'patient%'",
         result["escalation_id"],
@@ -82,14 +84,14 @@ def test_an_unacknowledged_warning_sign_gets_a_message_in_the_open_chat(servers)
     said = [
         json.loads(data).get("text")
         for (data,) in _query(
-            db,
+            env,
             "select data from events where sender_id = ? and type_name = 'bot' order by id",
             result["conversation"],
         )
     ]
     assert patient_still_trying() in said  # kept in the history (and on the alert page)
     audited = _query(
-        db, "select action from audit_log where escalation_id = ?", result["escalation_id"]
+        env, "select action from audit_log where escalation_id = ?", result["escalation_id"]
     )
     assert ("patient messaged in the web chat: still trying",) in audited
     assert RED_FLAG not in servers.log.read_text()  # message text is never logged

@@ -1,12 +1,13 @@
-"""A restart of the Rasa server loses nothing: conversations live in SQLite."""
+"""A restart of the Rasa server loses nothing: conversations live in the database (the
+SQLite file, or PostgreSQL)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 
+from tests.support.profiles import query
 from tests.support.servers import Client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -19,6 +20,6 @@ def test_conversation_survives_a_restart(servers):
     servers.start_rasa()
     answer = client.text("persist-1", "how long does that last")
     assert re.search(r"15 minutes", answer), answer
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        senders = {row[0] for row in db.execute("select distinct sender_id from events")}
+    rows = query("select distinct sender_id from events", env=servers.env)
+    senders = {row["sender_id"] for row in rows}
     assert "rest:persist-1" in senders

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import List
+from typing import Any, Dict, List
 
 import pytest
 
 from bot.notify import verify
 from bot.settings import get_settings
+from tests.support.profiles import query
 from tests.support.servers import STAFF_TOKEN, WEBHOOK_SECRET, Client
 from tests.support.waiting import wait_until
 
@@ -25,12 +25,10 @@ def sender() -> str:
     return "rf-" + uuid.uuid4().hex[:10]
 
 
-def rows(servers, conversation: str) -> List[sqlite3.Row]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute(
-            "select * from escalations where sender = ?", [f"rest:{conversation}"]
-        ).fetchall()
+def rows(servers, conversation: str) -> List[Dict[str, Any]]:
+    return query(
+        "select * from escalations where sender = ?", [f"rest:{conversation}"], env=servers.env
+    )
 
 
 def hooks_for(webhook, escalation_id: int) -> list:
@@ -102,13 +100,13 @@ def test_receiver_down_then_up_delivers_exactly_once(servers, webhook):
         me = sender()
         Client(servers.rasa_port).text(me, "there is pus coming out of my incision")
         [row] = rows(servers, me)
-        with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-            wait_until(
-                lambda: db.execute(
-                    "select attempts from outbox where escalation_id = ? and attempts >= 2",
-                    [row["id"]],
-                ).fetchone()
+        wait_until(
+            lambda: query(
+                "select attempts from outbox where escalation_id = ? and attempts >= 2",
+                [row["id"]],
+                env=servers.env,
             )
+        )
         assert not hooks_for(webhook, row["id"])
     finally:
         webhook.start()

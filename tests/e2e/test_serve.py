@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 from bot.servers import server_env, wait_for
 from bot.settings import PROJECT_ROOT
 from tests.support.loopback import free_port
+from tests.support.profiles import query
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
@@ -83,8 +83,8 @@ def test_a_killed_action_server_comes_back_and_the_others_keep_running(trained_m
         )
         with urllib.request.urlopen(request, timeout=60) as reply:
             assert reply.status == 200
-        with sqlite3.connect(tmp_path / "serve.db") as db:
-            senders = [row[0] for row in db.execute("select sender from escalations")]
+        # on the database the servers run on: the SQLite file, or DATABASE_URL
+        senders = [row["sender"] for row in query("select sender from escalations", env=env)]
         assert senders == ["rest:serve-1"]  # recorded by action_request_callback
         assert "starting it again" in (tmp_path / "serve.log").read_text()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -15,6 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import Any, Dict, Iterator, List, Sequence
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from twilio.request_validator import RequestValidator
 
@@ -29,6 +29,7 @@ from bot.channels.sms_format import (
 )
 from bot.servers import action_server_command, wait_for
 from bot.settings import PROJECT_ROOT, get_settings
+from tests.support import profiles
 from tests.support.loopback import free_port
 from tests.support.servers import (
     TWILIO_AUTH_TOKEN,
@@ -63,20 +64,21 @@ def sms(servers) -> Sms:
     return Sms(servers.rasa_port)
 
 
-def query(servers, sql: str, args: Sequence[Any] = ()) -> List[sqlite3.Row]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        db.row_factory = sqlite3.Row
-        try:
-            return db.execute(sql, list(args)).fetchall()
-        except sqlite3.OperationalError:  # a table not created yet
-            return []
+def query(servers, sql: str, args: Sequence[Any] = ()) -> List[Dict[str, Any]]:
+    """Rows on the database the servers run on (the SQLite file, or DATABASE_URL)."""
+    try:
+        return profiles.query(sql, args, env=servers.env)
+    except sa.exc.DBAPIError as error:
+        if not profiles.missing_table(error):
+            raise
+        return []  # a table not created yet
 
 
-def escalations(servers, phone: str) -> List[sqlite3.Row]:
+def escalations(servers, phone: str) -> List[Dict[str, Any]]:
     return query(servers, "select * from escalations where sender = ?", [f"sms:{phone}"])
 
 
-def user_turns(servers, phone: str) -> List[sqlite3.Row]:
+def user_turns(servers, phone: str) -> List[Dict[str, Any]]:
     return query(
         servers,
         "select * from events where sender_id = ? and type_name = 'user'",
@@ -135,10 +137,10 @@ def test_stop_then_a_question_gets_no_reply_and_no_texts(sms, servers, twilio_ap
     # the outbound sender refuses the number too (proactive messages included)
     from bot.channels.outbound import OptedOut, send_sms
 
-    for name in ("ASSISTANT_DB", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE"):
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE"):
         monkeypatch.setenv(name, servers.env[name])
     monkeypatch.setenv("TWILIO_FROM_NUMBER", TWILIO_FROM_NUMBER)
-    get_settings.cache_clear()
+    profiles.use_database_of(servers.env, monkeypatch)  # the opt-out is in the servers' database
     with pytest.raises(OptedOut):
         send_sms(me, "Time for your check-in.")
     assert twilio_api.to(me) == []

@@ -1,6 +1,7 @@
 """The care team's pages in headless Chromium (Debian's), against the real staff server and
-a real SQLite file: sign in, the queue, one alert, acknowledge and resolve, on a desktop
-window, a phone and by keyboard alone. Needs no model.
+the store by settings (a real SQLite file, or PostgreSQL with TEST_DATABASE=postgresql): sign
+in, the queue, one alert, acknowledge and resolve, on a desktop window, a phone and by keyboard
+alone. Needs no model.
 
 Screenshots go to results/screenshots/ (git-ignored).
 """
@@ -19,8 +20,9 @@ import pytest
 from bot import audit, clock, staff
 from bot.escalations import event_key
 from bot.settings import PROJECT_ROOT, get_settings
-from bot.store import Store
+from bot.store import Store, open_store
 from tests.support.loopback import free_port
+from tests.support.profiles import create_events_table
 from tests.support.staff_client import PASSWORD, add_staff
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -74,14 +76,11 @@ def report(store: Store, sender: str, tier: str, ts: float, words: str, minutes:
 
 
 @pytest.fixture
-def site(tmp_path, monkeypatch) -> Iterator[Any]:
+def site(monkeypatch) -> Iterator[Any]:
     monkeypatch.setenv("STAFF_PORT", str(free_port()))
     get_settings.cache_clear()
-    store = Store(tmp_path / "staff.db")
-    store.db.execute(
-        "create table events (id integer primary key, sender_id text, type_name text, "
-        "timestamp real, intent_name text, action_name text, data text)"
-    )
+    store = open_store()
+    create_events_table()
     urgent = report(
         store, "web:old", "urgent", 1000.0, "my legs went numb <img src=x onerror=alert(1)>", 75
     )
@@ -206,16 +205,15 @@ CHECKIN_PATIENT = "+15555550123"
 
 
 @pytest.fixture
-def checkin_site(tmp_path, monkeypatch) -> Iterator[Any]:
+def checkin_site(monkeypatch) -> Iterator[Any]:
     """A staff server whose database holds one programme a week under way (answered 4,
     then 8: a call; day 7 missed: on the call list)."""
     from tests.support.checkins import enrol_under_way
 
     monkeypatch.setenv("STAFF_PORT", str(free_port()))
-    monkeypatch.setenv("ASSISTANT_DB", str(tmp_path / "checkins.db"))
     monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
     get_settings.cache_clear()
-    store = Store(tmp_path / "checkins.db")
+    store = open_store()
     enrolment = enrol_under_way(store, CHECKIN_PATIENT)
     add_staff(store, "ana", "nurse")
     server = staff.serve(store, get_settings())

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import shutil
-import sqlite3
 import threading
 import time
 import urllib.error
@@ -22,6 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import pytest
 
 from bot.settings import PROJECT_ROOT, get_settings
+from tests.support.profiles import query
 from tests.support.waiting import wait_until
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -125,10 +125,9 @@ def session_id(page) -> str:
     return stored
 
 
-def escalations(servers, conversation: str) -> List[sqlite3.Row]:
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        db.row_factory = sqlite3.Row
-        return db.execute("select * from escalations where sender = ?", [conversation]).fetchall()
+def escalations(servers, conversation: str) -> List[Dict[str, Any]]:
+    """The conversation's escalations, on the database the servers run on."""
+    return query("select * from escalations where sender = ?", [conversation], env=servers.env)
 
 
 def watch_typing(page) -> None:
@@ -560,8 +559,9 @@ def test_socketio_refuses_other_origins_and_issues_its_own_session_ids(base, ser
     assert len(issued) == 32 and issued != "A" * 32 and not issued.startswith(("sms", "rest"))
     assert results["continued"] == issued  # a real stored session is continued
     assert issued not in (results["stranger"], results["other_browser"])
-    with sqlite3.connect(servers.env["ASSISTANT_DB"]) as db:
-        senders = {r[0] for r in db.execute("select distinct sender_id from events")}
+    senders = {
+        r["sender_id"] for r in query("select distinct sender_id from events", env=servers.env)
+    }
     assert f"web:{issued}" in senders
     assert "web:" + "B" * 32 not in senders  # the message went to the socket's own session
     assert CANARY not in servers.log.read_text()  # message text is never logged

@@ -67,8 +67,9 @@ def e2e_env(
     twilio_url: str,
     extra: Optional[Dict[str, str]] = None,
 ) -> Dict[str, str]:
-    """The servers' environment in the end-to-end tests: their own SQLite file, the local
-    webhook receiver and fake Twilio API, a fast worker, signed SMS webhooks."""
+    """The servers' environment in the end-to-end tests: their own SQLite file (or the
+    DATABASE_URL in `extra`: tests/e2e/conftest.py's `servers_database`), the local webhook
+    receiver and fake Twilio API, a fast worker, signed SMS webhooks."""
     return server_env(
         action_port,
         {

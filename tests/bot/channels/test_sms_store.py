@@ -4,14 +4,14 @@ import pytest
 
 from bot.channels.sms_format import Choice
 from bot.channels.sms_store import SmsStore
-from bot.store import Store, utcnow
+from bot.store import open_store, utcnow
 
 PHONE = "+15555550123"
 
 
 @pytest.fixture
-def sms(tmp_path):
-    store = Store(tmp_path / "a.db")
+def sms():
+    store = open_store()
     yield SmsStore(store)
     store.close()
 

@@ -21,7 +21,7 @@ from bot.escalations import Turn, record
 from bot.replies import patient_still_trying
 from bot.settings import get_settings
 from bot.staff import StaffServer
-from bot.store import Store, get_store
+from bot.store import get_store, open_store
 from tests.support.loopback import free_port
 
 SECRET = "push-secret-0123456789"
@@ -134,7 +134,7 @@ def test_the_channel_without_a_secret_takes_no_push(chat, monkeypatch):
 def _follow_up_through_the_outbox(conversation: str) -> Dict[str, int]:
     """An alert of the conversation with its follow-up due, and the worker's delivery;
     runs in a thread beside the chat, so with its own connection."""
-    store, settings = Store(get_settings().assistant_db), get_settings()
+    store, settings = open_store(), get_settings()
     turn = Turn(conversation, "web", "urgent", ["numbness"], "legs numb", 1000.0)
     escalation_id = record(store, settings, turn, source="action").escalation_id
     with store.transaction() as conn:

@@ -16,8 +16,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels import web_sessions
 from bot.channels.web import CONVERSATION_PREFIX, WebInput
-from bot.channels.web_sessions import WebSessions, browser_key, new_browser_key
+from bot.channels.web_sessions import WebSessions, browser_key, digest, new_browser_key
 from bot.settings import get_settings
+from tests.support.profiles import query, sqlite_only
 
 A_KEY = new_browser_key()
 B_KEY = new_browser_key()
@@ -150,11 +151,20 @@ def test_the_browser_key_is_read_only_from_its_own_cookie_of_the_right_shape():
     assert browser_key(None) is None and browser_key("") is None
 
 
-def test_only_a_hash_of_the_browser_key_is_stored(tmp_path):
-    sessions = WebSessions(get_settings().assistant_db)
+def test_only_a_hash_of_the_browser_key_is_stored():
+    sessions = web_sessions.get_web_sessions()  # on the database by settings
     sessions.bind("s" * 32, A_KEY, now=1000.0)
     assert sessions.continues("s" * 32, A_KEY, now=1000.0)
     assert not sessions.continues("s" * 32, B_KEY, now=1000.0)
+    assert query("select * from web_sessions") == [
+        {"session_id": "s" * 32, "browser": digest(A_KEY), "last_seen": 1000.0}
+    ]
+
+
+@sqlite_only("reads the bytes of the SQLite file")
+def test_the_browser_key_is_nowhere_in_the_sqlite_file():
+    sessions = WebSessions(get_settings().assistant_db)
+    sessions.bind("s" * 32, A_KEY, now=1000.0)
     sessions.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert A_KEY.encode() not in get_settings().assistant_db.read_bytes()
 
