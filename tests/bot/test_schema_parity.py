@@ -7,12 +7,25 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Dict, Set
+from typing import Dict, Iterator, Set
+
+import pytest
 
 from bot.channels.sms_store import SmsStore
 from bot.channels.web_sessions import WebSessions
+from bot.settings import get_settings
 from bot.storage.schema import metadata
 from bot.store import Store
+
+
+@pytest.fixture(autouse=True)
+def declarations_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """It compares declarations, not profiles: the SQLite side is made in a file of its own
+    on either test run (the PostgreSQL run's DATABASE_URL would refuse the SQLite store)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def sqlite_schema(path: Path) -> Dict[str, Set[str]]:
