@@ -22,8 +22,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.intents import put_first
 
 INTENT_NAME = "ask_after_advice"
 
@@ -96,10 +98,5 @@ class AfterAdviceQuestion(GraphComponent):
         for message in messages:
             if not is_after_advice_question(message.get(TEXT) or ""):
                 continue
-            intent = {"name": INTENT_NAME, "confidence": 1.0}
-            ranking = [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != INTENT_NAME
-            ]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            put_first(message, INTENT_NAME)
         return messages

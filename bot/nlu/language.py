@@ -17,9 +17,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.lang.en.stop_words import STOP_WORDS
+
+from bot.nlu.intents import put_first
 
 OTHER_LANGUAGE_INTENT = "other_language"
 
@@ -84,12 +86,5 @@ class LanguageGuard(GraphComponent):
             text = message.get(TEXT) or ""
             if not is_other_language(text):
                 continue
-            intent = {"name": OTHER_LANGUAGE_INTENT, "confidence": 1.0}
-            message.set(INTENT, intent, add_to_output=True)
-            ranking = [
-                r
-                for r in message.get(INTENT_RANKING_KEY) or []
-                if r.get("name") != OTHER_LANGUAGE_INTENT
-            ]
-            message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
+            put_first(message, OTHER_LANGUAGE_INTENT)
         return messages

@@ -40,6 +40,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.intents import put_first
 from bot.nlu.red_flags import UNCERTAIN, Detection, detector, fever_threshold_f
 from bot.settings import get_settings
 from bot.text import RED_FLAG_SCAN
@@ -169,12 +170,7 @@ class RedFlagDetector(GraphComponent, EntityExtractorMixin):
 
     def _mark_report(self, message: Message, result: Dict[str, Any]) -> None:
         text = message.get(TEXT) or ""
-        intent = {"name": REPORT_INTENT, "confidence": 1.0}
-        ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != REPORT_INTENT
-        ]
-        message.set(INTENT, intent, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+        put_first(message, REPORT_INTENT)
         self._add_entities(
             message,
             [

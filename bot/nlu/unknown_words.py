@@ -18,9 +18,11 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.intents import put_first
 
 FALLBACK_INTENT = "nlu_fallback"
 _WORD = re.compile(r"[a-z]+")
@@ -99,8 +101,5 @@ class UnknownWordsGuard(GraphComponent):
             share = unknown_share(text, self.vocabulary)
             if share < self.config["max_unknown_share"]:
                 continue
-            intent = {"name": FALLBACK_INTENT, "confidence": round(1.0 - share, 3)}
-            message.set(INTENT, intent, add_to_output=True)
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
+            put_first(message, FALLBACK_INTENT, round(1.0 - share, 3))
         return messages

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterator, List
@@ -22,44 +20,10 @@ from bot.reconcile import reconcile
 from bot.settings import get_settings
 from bot.store import Store
 from bot.tracker_store import ClinicSQLTrackerStore, turn_kept
+from tests.support.locks import POSTGRESQL_HOLDER, Lock
 from tests.support.profiles import postgresql_only, query, sqlite_only, tracker_store_kwargs
 
 CANARY = "zebra-canary-4412 my legs went numb"
-
-HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-POSTGRESQL_HOLDER = """
-import psycopg2, sys, time
-conn = psycopg2.connect(sys.argv[1])
-conn.cursor().execute("lock table events in exclusive mode")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.commit()
-"""
-
-
-class Lock:
-    """Another process holding a write lock on `target` (the SQLite file, or with
-    `holder=POSTGRESQL_HOLDER` a PostgreSQL URL's events table) for `seconds`."""
-
-    def __init__(self, target: object, seconds: float, holder: str = HOLDER) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", holder, str(target), str(seconds)],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "locked"
-
-    def wait(self) -> None:
-        self.process.wait(timeout=60)
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ file's write lock, or on PostgreSQL (TEST_DATABASE=postgresql) a lock on the eve
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -13,27 +11,10 @@ from typing import Dict
 import pytest
 
 from tests.e2e.conftest import Client
+from tests.support.locks import Lock
 from tests.support.profiles import query
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
-
-HOLDER = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-POSTGRESQL_HOLDER = """
-import psycopg2, sys, time
-conn = psycopg2.connect(sys.argv[1])
-conn.cursor().execute("lock table events in exclusive mode")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.commit()
-"""
 
 
 def user_turns(env: Dict[str, str], conversation: str) -> int:
@@ -47,19 +28,12 @@ def user_turns(env: Dict[str, str], conversation: str) -> int:
 
 
 def test_every_turn_is_stored_while_another_process_holds_the_database_for_10_s(servers):
-    # what the holder locks: the SQLite file, or the events table on DATABASE_URL
-    url = servers.env.get("DATABASE_URL", "")
-    holder_script, target = (
-        (POSTGRESQL_HOLDER, url) if url else (HOLDER, servers.env["ASSISTANT_DB"])
-    )
     client = Client(servers.rasa_port)
     senders = [f"lock-{uuid.uuid4().hex[:8]}" for _ in range(3)]
     for me in senders:  # continuing conversations, as in the issue
         client.text(me, "how do i use ice packs")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", holder_script, target, "10"], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    # the SQLite file, or the events table on the servers' DATABASE_URL
+    holder = Lock.on_database_of(servers.env, 10)
     started = time.monotonic()
 
     def talk(me: str) -> list:
@@ -67,7 +41,7 @@ def test_every_turn_is_stored_while_another_process_holds_the_database_for_10_s(
 
     with ThreadPoolExecutor(len(senders)) as pool:
         answers = list(pool.map(talk, senders))
-    holder.wait(timeout=60)
+    holder.wait()
     print(f"6 turns under a 10 s lock answered in {time.monotonic() - started:.1f} s")
     assert all(all(a.strip() for a in pair) for pair in answers)
     kept = {me: user_turns(servers.env, f"rest:{me}") for me in senders}
