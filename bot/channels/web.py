@@ -315,6 +315,8 @@ class WebInput(SocketIOInput):
                 await agent.trigger_intent("greet", [], output, tracker)
         except Exception:
             logger.exception("web chat: the greeting failed for a conversation")
+            # an empty chat would look broken: say so, with the clinic's number and 911
+            await self._say(conversation, replies.web_trouble())
         finally:
             await self._typing(conversation, False)
 

@@ -151,3 +151,33 @@ def test_the_socketio_servers_share_a_redis_queue_only_when_redis_url_is_set(mon
     channel = web.WebInput()
     channel.blueprint(lambda message: None)
     assert isinstance(channel.sio.manager, AsyncRedisManager)
+
+
+def test_a_greeting_that_fails_says_so_with_the_numbers_instead_of_an_empty_chat():
+    import asyncio
+    from types import SimpleNamespace
+
+    from bot import replies
+
+    class Broken:
+        def is_ready(self) -> bool:
+            return True
+
+        @property
+        def lock_store(self):
+            raise RuntimeError("tracker store down")
+
+    said: list = []
+
+    class Sio:
+        async def emit(self, event, data, room=None):
+            said.append((event, data, room))
+
+    channel = web.WebInput()
+    channel.app = SimpleNamespace(ctx=SimpleNamespace(agent=Broken()))  # type: ignore[assignment]
+    channel.sio = Sio()  # type: ignore[assignment]
+    asyncio.run(channel._greet("web:abc"))
+    texts = [data.get("text") for _, data, _ in said if "text" in data]
+    assert texts == [replies.web_trouble()]
+    assert "911" in texts[0] and get_settings().clinic_phone in texts[0]
+    assert said[-1][1] == {"typing": False}

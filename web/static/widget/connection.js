@@ -49,7 +49,9 @@ export function connect() {
   });
 }
 
-/* Ask the server for this browser's key cookie (HttpOnly: this page never sees it). */
+/* Ask the server for this browser's key cookie (HttpOnly: this page never sees it).
+   A request that hangs must not keep the chat from starting: after a few seconds the socket
+   opens without it (the session is then this tab's only). */
 function browserKey(done) {
   var finished = false;
   function once() {
@@ -58,6 +60,7 @@ function browserKey(done) {
       done();
     }
   }
+  window.setTimeout(once, 8000);
   try {
     window.fetch(new URL("session", env.channelBase).href, {
       method: "POST",
