@@ -59,6 +59,8 @@ def test_lookalikes_rarely_escalate(capsys):
     [
         ("no numbness, just sore", "negated"),
         ("is numbness normal after kyphoplasty?", "question"),
+        ("can you lose bladder control after kyphoplasty?", "question"),
+        ("is throwing up after the procedure something to worry about", "question"),
         ("what if i get a fever", "hypothetical"),
         ("my feet tingled from the shot but it wore off before we left", "historical"),
         ("dad's feet have been numb for years from neuropathy, same as always", "chronic"),
@@ -338,6 +340,11 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("itchy rash spreading up my arms since the dye", "emergency"),
         ("i can barely lift my legs onto the bed", "emergency"),
         ("headache all day, only when i stand up", "urgent"),
+        # bladder control lost, said with the noun first; trouble passing urine; vomiting now
+        ("i lost bladder control an hour ago", "urgent"),
+        ("im losing bowel control since this morning", "urgent"),
+        ("having difficulty urinating today", "urgent"),
+        ("im throwing up", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -381,6 +388,10 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i had shortness of breath from my asthma before, it is under control",
         "the chest pain i had was from reflux, it was checked and gone. when can i drive",
         "i need to go to the clinic tomorrow, can't tell when they open",
+        "i threw up once in the car on the way home, fine since",
+        "i was vomiting from the anesthesia yesterday but its stopped",
+        "my dad has had trouble peeing for years, its his prostate",
+        "i threw my back out lifting the dog",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
