@@ -42,6 +42,11 @@ _LATER = (
     r"(?:the )?(?:nurse|doctor|clinic|care team|you|them|someone) to call(?: (?:me|us|back))*)"
 )
 _GO = r"(?:the )?(?:er|e r|a&e|a and e|emergency(?: room)?|hospital|urgent care)"
+_PERSON = (
+    r"(?:my (?:\w+ )?\w+|someone|somebody|a friend|a neighbou?r|he|she|they|"
+    r"(?:he|she|they)(?: is| are|'s|'re))"
+)
+_ME = r"(?:me|us|him|her|them|mom|mum|dad)"
 
 # each one is the whole message
 _QUESTIONS = [
@@ -66,6 +71,16 @@ _QUESTIONS = [
     rf"(?: (?:there|in|to {_GO}))?",
     rf"(?:can|should|could) (?:my \w+|someone|somebody) drive (?:me|him|her)"
     rf"(?: (?:there|in|to {_GO}))?",
+    # what the patient is doing about it: "my wife is driving me now", "ok my daughter is
+    # coming to get me" (the issue's own example): the advice again, not small talk
+    rf"{_PERSON}(?: is| are|'s|'re)? (?:driving|taking|bringing|running) {_ME}"
+    rf"(?: (?:in|there|now|over|to {_GO}))*",
+    rf"{_PERSON}(?: is| are|'s|'re)? (?:coming|on (?:her|his|their) way) to "
+    rf"(?:get|pick up|take|drive) {_ME}(?: up| in| there)*",
+    rf"(?:i am|i'm|im|we are|we're|were) (?:going|heading|on (?:my|our) way)"
+    rf"(?: (?:in|there|now|to {_GO}))*",
+    rf"what (?:do|should|will) {_WHO} (?:tell|say to) (?:them|the (?:doctor|nurse|er|911))"
+    rf"(?: when (?:i|we|he|she) get there)?",
 ]
 _WHOLE = re.compile(
     rf"^(?:{_FILLER} )*(?:{'|'.join(f'(?:{q})' for q in _QUESTIONS)})(?: {_FILLER})*$"

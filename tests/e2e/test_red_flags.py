@@ -185,3 +185,15 @@ def test_a_warning_sign_at_the_end_of_a_100_kb_message_is_escalated_and_the_cut_
     [row] = rows(servers, me)
     assert row["tier"] == "urgent" and "numbness" in row["symptoms"]
     assert seconds < 10
+
+
+def test_after_911_advice_what_to_do_and_a_ride_keep_the_advice_not_the_form(servers):
+    me = sender()
+    client = Client(servers.rasa_port)
+    assert "Call 911 now" in client.text(me, "my mom passed out in the bathroom")
+    for turn in ("so what should i do", "my wife is driving me now"):
+        reply = client.text(me, turn)
+        assert "Call 911 now" in reply and "do not drive yourself" in reply, turn
+        assert "does not look like a phone number" not in reply, turn
+    [row] = rows(servers, me)
+    assert row["tier"] == "emergency"

@@ -23,6 +23,11 @@ from bot.nlu.after_advice import AfterAdviceQuestion, is_after_advice_question
         "should i drive myself there",
         "can my husband drive me",
         "do we really have to go in tonight",
+        "my wife is driving me now",  # the example: the advice is kept
+        "ok my daughter is coming to get me",
+        "she's taking me to the ER",
+        "we're on our way",
+        "what do i tell them when i get there",
     ],
 )
 def test_a_short_question_about_what_to_do_now_is_one(text: str) -> None:
@@ -38,6 +43,9 @@ def test_a_short_question_about_what_to_do_now_is_one(text: str) -> None:
         "my legs are numb what do i do",
         "should i call about a fever",
         "and driving?",
+        "my husband will drive me to my appointment tomorrow",
+        "my daughter is coming to visit",
+        "im going to the er because my legs are numb",
         "",
     ],
 )
