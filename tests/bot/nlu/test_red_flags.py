@@ -345,6 +345,7 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("im losing bowel control since this morning", "urgent"),
         ("having difficulty urinating today", "urgent"),
         ("im throwing up", "urgent"),
+        ("the numbing medicine wore off and now my leg is numb", "urgent"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -392,6 +393,8 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i was vomiting from the anesthesia yesterday but its stopped",
         "my dad has had trouble peeing for years, its his prostate",
         "i threw my back out lifting the dog",
+        "how long does the numbness from the numbing medicine last",
+        "the numbing shot left my skin numb",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
