@@ -42,10 +42,7 @@ _LATER = (
     r"(?:the )?(?:nurse|doctor|clinic|care team|you|them|someone) to call(?: (?:me|us|back))*)"
 )
 _GO = r"(?:the )?(?:er|e r|a&e|a and e|emergency(?: room)?|hospital|urgent care)"
-_PERSON = (
-    r"(?:my (?:\w+ )?\w+|someone|somebody|a friend|a neighbou?r|he|she|they|"
-    r"(?:he|she|they)(?: is| are|'s|'re))"
-)
+_PERSON = r"(?:my (?:\w+ )?\w+|someone|somebody|a friend|a neighbou?r|he|she|they)"
 _ME = r"(?:me|us|him|her|them|mom|mum|dad)"
 
 # each one is the whole message

@@ -506,6 +506,13 @@ def test_network_drop_and_return(page, url, context):
     expect(status).to_be_hidden()
 
 
+def test_a_browser_key_request_that_hangs_does_not_keep_the_chat_from_starting(page, url):
+    held: List[Any] = []
+    page.route("**/webhooks/web/session", lambda route: held.append(route))  # never answered
+    open_chat(page, url)
+    assert held, "the widget did not ask for its browser key"
+
+
 def test_a_page_on_another_origin_cannot_connect(page, base):
     embed = (
         "<!doctype html><html lang=en><title>Not the clinic</title><body><h1>Elsewhere</h1>"
