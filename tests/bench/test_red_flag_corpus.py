@@ -20,8 +20,10 @@ def test_the_train_split_is_counted_by_flag():
 # other miss (a regression, or a later row) fails, and so does any plain question that escalates.
 # - r527 "more and more unwell since she came home, weaker and not eating": a decline with no
 #   one warning sign in it; the classifier, not the lexicon, has to read it.
-# - r807, r824, r856, r861, r874, r884: round 3 (2026-12-04), not yet tuned on.
-NOT_YET_TUNED_ON = frozenset({"r527", "r807", "r824", "r856", "r861", "r874", "r884"})
+# - r861 (round 3) a blistering, itching rash under the dressing tape: the lexicon's rash is an
+#   allergic reaction, tiered for 911; a tape rash needs a call back, and which tier a skin
+#   reaction gets is the clinicians' to decide (tests/data/real/notes-redflags.md, round 3).
+NOT_YET_TUNED_ON = frozenset({"r527", "r861"})
 
 
 def test_train_recall_is_complete_but_for_rows_not_yet_tuned_on():

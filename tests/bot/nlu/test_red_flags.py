@@ -346,6 +346,14 @@ def test_reading_only_until_each_symptom_is_reported_finds_the_same_reports(text
         ("having difficulty urinating today", "urgent"),
         ("im throwing up", "urgent"),
         ("the numbing medicine wore off and now my leg is numb", "urgent"),
+        # round 3: a bandage saturated with blood, a headache that has not let up, a bladder
+        # about to burst, coming round on the floor, falling each time she tries to stand
+        ("the gauze is saturated with blood", "urgent"),
+        ("two days now and this headache has not let up", "urgent"),
+        ("my bladder feels like it is going to burst", "urgent"),
+        ("next thing i knew i was lying on the floor", "emergency"),
+        ("i woke up on the floor of the bathroom", "emergency"),
+        ("dad falls whenever he tries to get up", "emergency"),
     ],
 )
 def test_pattern_families_catch_their_kind_of_wording(text, tier):
@@ -395,6 +403,11 @@ def test_pattern_families_catch_their_kind_of_wording(text, tier):
         "i threw my back out lifting the dog",
         "how long does the numbness from the numbing medicine last",
         "the numbing shot left my skin numb",
+        # round 3: numbness from the local a few words on; settled; said to be common
+        "my skin is still a bit numb around the needle spot from the local",
+        "her confusion from the hospital has calmed down since she got home",
+        "the tingling in my foot has gone completely",
+        "they said a low fever is not uncommon the first day",
     ],
 )
 def test_pattern_families_leave_their_look_alikes_alone(text):
