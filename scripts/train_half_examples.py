@@ -42,6 +42,15 @@ def known() -> set:
     return texts
 
 
+def held_out(message_id: str) -> bool:
+    """Rounds 3 and 4 (ids 801 and up, 2026-12-04) stay out of training. Trained in, side by
+    side with the model without them: locked questions 269 -> 270 of 404 (round 4 alone: 268),
+    recall 221 -> 221 of 257, false alarms 46 -> 46 of 271, fresh questions 38 -> 42 of 70
+    (round 4 alone: 35), all inside what one retraining moves; and the own held-out set fell
+    from 0.925 to 0.902 (round 4 alone: 0.899), at its floor of 0.90. They measure instead."""
+    return int(message_id[1:]) >= 801
+
+
 def intent_of(topic: str) -> str:
     return "faq/" + topic.split("/", 1)[1] if topic.startswith("new/") else topic
 
@@ -51,7 +60,7 @@ def main() -> None:
     by_intent: Dict[str, List[str]] = defaultdict(list)
     for message in load_messages("train"):
         text = " ".join(message.text.split())
-        if words(text) in seen or not words(text):
+        if words(text) in seen or not words(text) or held_out(message.id):
             continue
         seen.add(words(text))
         report = message.flag == "report" or message.topic == "red_flag"
