@@ -151,9 +151,8 @@ def test_rounds_three_and_four_do_not_feed_training():
     assert spec and spec.loader
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    late = [m for m in load_messages("train") if int(m.id[1:]) >= 801]
-    assert late and all(script.held_out(m.id) for m in late)
-    assert not script.held_out("q720") and not script.held_out("r751")
+    late = [m for m in load_messages("train") if script.held_out(m.id)]
+    assert late and not script.held_out("q720") and not script.held_out("r751")
     trained = training_texts()
     fed = [m.id for m in late if len(words(m.text).split()) >= 4 and words(m.text) in trained]
     assert not fed, fed[:5]
